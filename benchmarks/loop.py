@@ -1,0 +1,80 @@
+"""The seed's full loop: 500 training steps, timed, its peak memory, its loss and its FLOP rate."""
+import statistics
+import time
+
+from twolayer.backends import BACKENDS, make_net
+from twolayer.problem import DTYPES, STEP_FLOPS, STEPS
+
+from .common import NetBenchmark, set_threads
+
+
+class Loop(NetBenchmark):
+    """Wall time of ``train(500)``, the loop the forum thread profiled, from a fresh state.
+
+    Timing attributes: one loop takes 0.1-0.7 s here, so ``number`` = 1 and asv re-runs
+    ``setup`` (fresh weights, one warm step) before every sample; ``warmup_time`` 0 because
+    setup's step already pays the first-call costs; ``repeat`` 3 to 10 samples (at most 20 s)
+    in each of 2 ``rounds`` give at least 6 loops per median.
+    """
+
+    number = 1
+    repeat = (3, 10, 20.0)
+    rounds = 2
+    warmup_time = 0.0
+    timeout = 300
+
+    def time_train(self, backend, dtype, threads):
+        self.net.train(STEPS)
+
+
+class LoopMemory:
+    """Peak resident memory of a process that runs the loop (imports included)."""
+
+    params = [list(BACKENDS), list(DTYPES)]
+    param_names = ["backend", "dtype"]
+    timeout = 300
+
+    def setup(self, backend, dtype):
+        set_threads(1)
+        self.net = make_net(backend, dtype)
+
+    def peakmem_train(self, backend, dtype):
+        self.net.train(STEPS)
+
+
+class LoopResults:
+    """What the loop computes, tracked so that correctness shows in the history.
+
+    ``track_final_loss`` is the loss after 500 steps (1 thread, so the BLAS's summation order
+    is fixed); a change in it means the arithmetic changed, not the speed.
+    """
+
+    params = [list(BACKENDS), list(DTYPES)]
+    param_names = ["backend", "dtype"]
+    timeout = 300
+
+    def setup(self, backend, dtype):
+        set_threads(1)
+        self.net = make_net(backend, dtype)
+
+    def track_final_loss(self, backend, dtype):
+        return self.net.train(STEPS)[-1]
+
+    track_final_loss.unit = "loss"
+
+
+class LoopRate(NetBenchmark):
+    """Achieved GFLOP/s of the loop: matmul FLOPs of 500 steps over the median of 3 timed loops."""
+
+    timeout = 300
+    rounds = 1
+
+    def track_gflops(self, backend, dtype, threads):
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            self.net.train(STEPS)
+            times.append(time.perf_counter() - start)
+        return STEP_FLOPS * STEPS / statistics.median(times) / 1e9
+
+    track_gflops.unit = "GFLOP/s"

@@ -1,0 +1,41 @@
+"""One ``time_<op>`` benchmark per line of the seed's loop (the per-line profiler table, in asv).
+
+The methods are made from ``twolayer.problem.OP_NAMES`` so the suite always has exactly the
+ops the backends define, in the seed's order. Every op is timed at 1 thread and at all cores:
+the matmuls go to a threaded BLAS, and torch also threads elementwise ops above 32,768
+elements (the w1 update has 100,000), so the thread count matters for both kinds.
+"""
+from twolayer.problem import OP_NAMES
+
+from .common import NetBenchmark
+
+
+class PerOp(NetBenchmark):
+    """Time of one call of each op on a warmed-up training state (seconds per call).
+
+    Timing attributes: ops take 2-300 us, so asv picks ``number`` to fill ``sample_time``
+    = 10 ms per sample (timer overhead < 0.01 %); ``repeat`` = 10 to 30 samples (at most 5 s)
+    per round and 2 ``rounds`` in separate processes give medians that hold across process
+    effects (allocator state, thread placement); ``warmup_time`` 0.1 s brings caches and
+    the CPU's clock to a steady state after setup.
+    """
+
+    sample_time = 0.01
+    repeat = (10, 30, 5.0)
+    rounds = 2
+    warmup_time = 0.1
+    timeout = 120
+
+
+def _time_op(op_name):
+    def time_op(self, backend, dtype, threads):
+        getattr(self.net, op_name)()
+    time_op.__name__ = f"time_{op_name}"
+    time_op.__qualname__ = f"PerOp.time_{op_name}"
+    time_op.__doc__ = f"One call of the op {op_name!r} (see twolayer.problem.OPS)."
+    return time_op
+
+
+for _name in OP_NAMES:
+    setattr(PerOp, f"time_{_name}", _time_op(_name))
+del _name
