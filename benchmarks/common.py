@@ -4,6 +4,11 @@ The grid never depends on which NumPy or torch is installed (numpy's own suite r
 benchmark's history lines up across every environment of the matrix; a backend that cannot
 run raises ``NotImplementedError`` in setup and asv records it as skipped.
 """
+try:  # imported once here, so asv's forkserver loads torch once instead of in every benchmark process
+    import torch  # noqa: F401
+except ImportError:  # the numpy benchmarks still run; the torch ones are skipped in setup
+    torch = None
+
 from twolayer.backends import BACKENDS, make_net
 from twolayer.problem import DTYPES
 from twolayer.threads import THREAD_COUNTS, set_threads

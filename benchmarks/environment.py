@@ -17,12 +17,15 @@ def _installed_version(name):
 class MatrixPins:
     """Fails if a matrix pin was silently replaced (for example by a dependency's reinstall)."""
 
+    def setup(self):
+        self.env_name = os.environ.get("ASV_ENV_NAME", "")
+        self.wanted = {name: m.group(1) for name in PINNED
+                       if (m := re.search(rf"-{name}([0-9][^-]*)", self.env_name))}
+        if not self.wanted:  # an existing environment (asv check, --python=same): nothing pinned
+            raise NotImplementedError(f"environment {self.env_name!r} pins neither numpy nor torch")
+
     def track_pins_verified(self):
-        env_name = os.environ.get("ASV_ENV_NAME", "")
-        wanted = {name: m.group(1) for name in PINNED
-                  if (m := re.search(rf"-{name}([0-9][^-]*)", env_name))}
-        if not wanted:
-            raise NotImplementedError(f"environment {env_name!r} pins neither numpy nor torch")
+        env_name, wanted = self.env_name, self.wanted
         wrong = {n: (v, _installed_version(n)) for n, v in wanted.items() if _installed_version(n) != v}
         if wrong:
             raise RuntimeError("matrix pins replaced in " + env_name + ": " + ", ".join(
