@@ -9,8 +9,17 @@ MACHINE ?=
 # Extra arguments for `asv run`, e.g. ASV_ARGS='-b PerOp --skip-existing-commits'.
 ASV_ARGS ?=
 MACHINE_ARG := $(if $(MACHINE),--machine $(MACHINE))
+# Every thread pool starts with a known size before any benchmark process exists (each
+# benchmark then sets its own count with twolayer.threads.set_threads).
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+export OMP_NUM_THREADS ?= $(NPROC)
+export MKL_NUM_THREADS ?= $(NPROC)
+export OPENBLAS_NUM_THREADS ?= $(NPROC)
+# The regression gate: `make compare BASE=<rev>` (HEAD against BASE), failing beyond FACTOR.
+BASE ?= HEAD~1
+FACTOR ?= 1.25
 
-.PHONY: tools bench test publish preview clean-envs
+.PHONY: tools bench test publish preview clean-envs compare spread history
 
 tools: $(VENV)/.installed
 
@@ -20,19 +29,58 @@ $(VENV)/.installed: requirements/tools.txt setup.py
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# asv run over the matrix; each environment's facts (versions, BLAS, threads, CPU) beside the
+# results; the per-op report into html/report/; the self-contained site into html/.
 bench: tools
 	$(BIN)/asv machine --yes $(MACHINE_ARG)
 	$(BIN)/asv run $(MACHINE_ARG) --show-stderr $(ASV_ARGS)
-	$(BIN)/asv publish
+	$(BIN)/python -m twolayer.facts collect $(MACHINE_ARG)
+	$(BIN)/python -m twolayer.report $(MACHINE_ARG) --html
+	$(BIN)/python -m twolayer.site publish
 
+compare: tools
+	$(BIN)/python -m twolayer.gate $(BASE) HEAD --factor $(FACTOR) $(MACHINE_ARG)
+
+spread: tools
+	$(BIN)/python -m twolayer.spread HEAD
+
+history: tools
+	$(BIN)/asv machine --yes $(MACHINE_ARG)
+	$(BIN)/asv run $(MACHINE_ARG) --show-stderr --skip-existing-commits ALL $(ASV_ARGS)
+
+# asv publish, then html/ made self-contained (scripts, styles, fonts from site_vendor/; no CDN)
+# and the report (html/report/) linked from the page.
 publish: tools
-	$(BIN)/asv publish
+	$(BIN)/python -m twolayer.site publish
 
 preview: tools
 	$(BIN)/asv preview
 
+# tools/ensure-chromium installs Debian's chromium for the browser test when it is missing.
 test: tools
+	tools/ensure-chromium
 	$(BIN)/python -m pytest
 
 clean-envs:
 	rm -rf .asv/env
+
+# Environments and backends side by side, the per-op report and the facts behind it (issue 3).
+# `make compare-envs ENV_A=torch2.5.1 ENV_B=torch2.13.0`: every pair of environments differing only there.
+ENV_A ?= numpy1.26.4
+ENV_B ?= numpy2.4.6
+ENV_FACTOR ?= 1.1
+.PHONY: facts report compare-envs compare-backends
+
+# Per environment: numpy/torch versions, BLAS, threads per pool, CPU and SIMD -> results/<machine>/facts/
+facts: tools
+	$(BIN)/python -m twolayer.facts collect $(MACHINE_ARG)
+
+# The per-op table (Markdown to stdout) and html/report/ (run after publish: asv publish rebuilds html/).
+report: facts
+	$(BIN)/python -m twolayer.report $(MACHINE_ARG) --html
+
+compare-envs: tools
+	$(BIN)/python -m twolayer.compare envs $(ENV_A) $(ENV_B) --factor $(ENV_FACTOR) $(MACHINE_ARG)
+
+compare-backends: tools
+	$(BIN)/python -m twolayer.compare backends $(MACHINE_ARG)

@@ -14,4 +14,8 @@ setup(
     python_requires=">=3.10",
     install_requires=["threadpoolctl>=3.1"],
     extras_require={"numpy": ["numpy>=1.24"], "torch": ["torch>=2.0"]},
+    entry_points={"console_scripts": [
+        "twolayer-compare = twolayer.compare:main",   # environments / backends side by side (issue 3)
+        "twolayer-report = twolayer.report:main",     # the per-op report, Markdown and HTML
+    ]},
 )

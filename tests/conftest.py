@@ -1,5 +1,4 @@
 """Shared test fixtures: paths, the project's tools, and a throw-away asv configuration."""
-import json
 import os
 import subprocess
 import sys
@@ -8,18 +7,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the benchmark suite (benchmarks/) is importable in tests
 BIN = Path(sys.executable).parent
 ASV = str(BIN / "asv")
 
 # The one environment of the matrix the test suite runs for real (the CPU-only torch wheel).
 TEST_MATRIX = {"numpy": ["2.4.6"], "torch": ["2.13.0"], "threadpoolctl": ["3.8.0"]}
 TEST_MACHINE = "twolayer-test"
-
-
-def load_asv_conf():
-    """The project's asv.conf.json, read with asv's own loader (it allows // comments)."""
-    from asv import util
-    return util.load_json(str(ROOT / "asv.conf.json"), js_comments=True)
+# The tests' environments live apart from `make bench`'s (.asv/env), so a test run never
+# reinstalls the project into an environment a benchmark run is using; reused between test runs.
+TEST_ENV_DIR = ROOT / ".asv" / "test-env"
 
 
 def asv_env(home):
@@ -32,23 +29,14 @@ def asv_env(home):
 
 
 def write_test_conf(tmp, matrix=TEST_MATRIX, **overrides):
-    """An asv config equal to the project's but for `matrix`, with results and html under `tmp`.
+    """An asv config equal to the project's but for `matrix` (its "req"), results and html under `tmp`.
 
-    Environments stay in the project's .asv/env so that repeated test runs reuse them.
+    Environments live in TEST_ENV_DIR so that repeated test runs reuse them.
     """
-    conf = load_asv_conf()
-    conf.update(
-        repo=str(ROOT),
-        benchmark_dir=str(ROOT / "benchmarks"),
-        env_dir=str(ROOT / ".asv" / "env"),
-        results_dir=str(tmp / "results"),
-        html_dir=str(tmp / "html"),
-        matrix={"req": matrix},
-    )
-    conf.update(overrides)
-    path = tmp / "asv.conf.json"
-    path.write_text(json.dumps(conf, indent=2))
-    return path
+    from twolayer import asvconf
+    overrides.setdefault("matrix", {"req": matrix})
+    return asvconf.write_variant(tmp / "asv.conf.json", root=ROOT, env_dir=TEST_ENV_DIR,
+                                 results_dir=tmp / "results", html_dir=tmp / "html", **overrides)
 
 
 def run_asv(args, home, cwd=ROOT, check=True, timeout=1800):
@@ -66,3 +54,17 @@ def asv_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     run_asv(["machine", "--yes", "--machine", TEST_MACHINE], home)
     return home
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, asv_home):
+    """One real `asv run --quick` of the whole suite at HEAD, in the numpy 2.4.6 x torch 2.13.0 env.
+
+    Session-scoped: test_asv_suite.py checks its numbers, test_site_browser.py publishes it.
+    Returns (tmp, proc): results in tmp/results, the config in tmp/asv.conf.json (html_dir tmp/html).
+    """
+    tmp = tmp_path_factory.mktemp("asv")
+    conf = write_test_conf(tmp)
+    proc = run_asv(["--config", str(conf), "run", "--quick", "--show-stderr",
+                    "--machine", TEST_MACHINE, "HEAD^!"], asv_home)
+    return tmp, proc

@@ -1,11 +1,12 @@
 """The suite under real asv: `asv check`, and a real `asv run --quick` in an isolated virtualenv."""
+import itertools
 import json
 import math
 import subprocess
 
 import pytest
 
-from conftest import ROOT, TEST_MACHINE, TEST_MATRIX, run_asv, write_test_conf
+from conftest import TEST_ENV_DIR, TEST_MACHINE, TEST_MATRIX, run_asv
 from twolayer.problem import OP_NAMES
 
 
@@ -14,14 +15,19 @@ def test_asv_check(asv_home):
     assert "No problems found" in proc.stdout, proc.stdout
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory, asv_home):
-    """One real `asv run --quick` of the whole suite at HEAD, in the numpy 2.4.6 x torch 2.13.0 env."""
-    tmp = tmp_path_factory.mktemp("asv")
-    conf = write_test_conf(tmp)
-    proc = run_asv(["--config", str(conf), "run", "--quick", "--show-stderr",
-                    "--machine", TEST_MACHINE, "HEAD^!"], asv_home)
-    return tmp, proc
+# quick_run (conftest.py, session-scoped): the one real quick run this file and
+# test_site_browser.py share.
+
+
+def expected_skip(name, combo):
+    """Benchmarks that a quick run here skips by design: the scaling sweep (only with
+    TWOLAYER_BENCH_SLOW=1), every cuda point (no GPU on the test machines), and the mask
+    forms a backend does not have (causes.MASK_FORMS)."""
+    from benchmarks.causes import MASK_FORMS
+    if name == "causes.MaskForms.time_grad_h":
+        backend, form = combo[0].strip("'"), combo[1].strip("'")
+        return backend not in MASK_FORMS[form]
+    return name.startswith("scaling.") or "'cuda'" in combo
 
 
 def test_quick_run_has_a_number_for_every_benchmark_and_parameter(quick_run):
@@ -37,19 +43,30 @@ def test_quick_run_has_a_number_for_every_benchmark_and_parameter(quick_run):
     assert {f"ops.PerOp.time_{op}" for op in OP_NAMES} <= set(names)
     assert {"loop.Loop.time_train", "loop.LoopMemory.peakmem_train", "loop.LoopRate.track_gflops",
             "loop.LoopResults.track_final_loss", "environment.MatrixPins.track_pins_verified"} <= set(names)
+    assert {"peak.Peak.track_gflops", "device.DeviceLoop.time_train", "device.DevicePerOp.time_h",
+            "scaling.ScalingLoop.time_train", "scaling.ScalingMatmul.time_h"} <= set(names)
+    assert benchmarks["loop.Loop.time_train"]["param_names"] == ["backend", "variant", "dtype", "threads"]
     missing = []
     for name in names:
-        values = res.get_result_value(name, benchmarks[name]["params"])
-        expected = math.prod(len(p) for p in benchmarks[name]["params"]) if benchmarks[name]["params"] else 1
+        params = benchmarks[name]["params"]
+        values = res.get_result_value(name, params)
+        expected = math.prod(len(p) for p in params) if params else 1
         assert len(values) == expected, name
-        missing += [name for v in values if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
+        combos = itertools.product(*params) if params else [()]
+        missing += [name for v, combo in zip(values, combos)
+                    if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)
+                    and not expected_skip(name, combo)]
     assert not missing, f"benchmarks without a number: {sorted(set(missing))}"
+    # and what is skipped here is skipped: the sweep (no TWOLAYER_BENCH_SLOW), cuda (no GPU)
+    assert all(v is None or not math.isfinite(v)
+               for v in res.get_result_value("scaling.ScalingLoop.time_train",
+                                             benchmarks["scaling.ScalingLoop.time_train"]["params"]))
     assert res.get_result_value("environment.MatrixPins.track_pins_verified", []) == [2]
 
 
 def test_environment_holds_the_matrix_versions(quick_run):
     """The pins stand inside the isolated environment (nothing replaced them)."""
-    envs = [p for p in (ROOT / ".asv" / "env").iterdir() if (p / "bin" / "python").exists()]
+    envs = [p for p in TEST_ENV_DIR.iterdir() if (p / "bin" / "python").exists()]
     versions = []
     for env in envs:
         out = subprocess.run([str(env / "bin" / "python"), "-c",

@@ -21,6 +21,7 @@ class Net:
     """
 
     name = None
+    variant = "naive"
 
     def __init__(self, arrays, dtype="float64", device="cpu"):
         if dtype not in problem.DTYPES:

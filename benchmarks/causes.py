@@ -1,0 +1,205 @@
+"""Benchmarks that isolate where numpy and torch differ, for the report's "why" (issue 3).
+
+* ``SameArrays``: each matmul of the step on the numpy net's own arrays, by numpy (its
+  OpenBLAS) and by torch on zero-copy ``torch.from_numpy`` views (its MKL): the same memory,
+  so what differs is the BLAS (plus one call's overhead, measured by ``Overhead``).
+* ``Overhead``: one call of each kind the seed's lines make, on 4x4 arrays: what a library
+  spends around the arithmetic (dispatch, checks, allocation).
+* ``MaskForms``: the mask line ``grad_h[h < 0] = 0`` in its alternative forms.
+
+The method names of ``Overhead`` are the call kinds of ``twolayer.causes.OP_CALLS`` (the
+report reads them by those names). Like the rest of the suite this module imports without
+torch and its parameters never depend on the installed versions.
+"""
+import numpy as np
+
+from twolayer.backends import BACKENDS, make_net
+from twolayer.problem import DTYPES, MATMUL_OPS
+
+from .common import THREAD_COUNTS, set_threads, torch
+
+# The operands of each matmul line, as attributes of the training state (".T" = transposed view).
+MATMUL_OPERANDS = {
+    "h": ("x", "w1"),
+    "y_pred": ("h_relu", "w2"),
+    "grad_w2": ("h_relu.T", "grad_y_pred"),
+    "grad_h_relu": ("grad_y_pred", "w2.T"),
+    "grad_w1": ("x.T", "grad_h"),
+}
+assert set(MATMUL_OPERANDS) == set(MATMUL_OPS)
+
+
+def _require_torch(backend):
+    if backend == "torch" and torch is None:
+        raise NotImplementedError("torch is not installed in this environment")
+
+
+def _operand(state, spec):
+    name, _, t = spec.partition(".")
+    array = getattr(state, name)
+    return array.T if t == "T" else array
+
+
+class SameArrays:
+    """One matmul of the step on identical NumPy memory: ``np.dot`` vs ``torch.mm`` on from_numpy views.
+
+    Timing as ``ops.PerOp``: ~10 ms samples, 10-30 per round, 2 rounds.
+    """
+
+    params = [list(BACKENDS), list(DTYPES), list(THREAD_COUNTS)]
+    param_names = ["backend", "dtype", "threads"]
+    sample_time = 0.01
+    repeat = (10, 30, 5.0)
+    rounds = 2
+    warmup_time = 0.1
+
+    def setup(self, backend, dtype, threads):
+        _require_torch(backend)
+        set_threads(threads)
+        net = make_net("numpy", dtype)
+        net.step()
+        self.args = {}
+        for op, specs in MATMUL_OPERANDS.items():
+            arrays = [_operand(net.s, spec) for spec in specs]
+            self.args[op] = [torch.from_numpy(a) for a in arrays] if backend == "torch" else arrays
+        self.mm = torch.mm if backend == "torch" else np.dot
+
+
+def _time_matmul(op):
+    def time_matmul(self, backend, dtype, threads):
+        self.mm(*self.args[op])
+    time_matmul.__name__ = f"time_{op}"
+    time_matmul.__qualname__ = f"SameArrays.time_{op}"
+    time_matmul.__doc__ = f"The matmul of op {op!r} on the numpy net's arrays."
+    return time_matmul
+
+
+for _op in MATMUL_OPERANDS:
+    setattr(SameArrays, f"time_{_op}", _time_matmul(_op))
+del _op
+
+
+class Overhead:
+    """One call of each kind on 4x4 arrays (1 thread): the per-call cost around the arithmetic.
+
+    A step's line makes 1 to 3 such calls (``twolayer.causes.OP_CALLS``); on 4x4 arrays the
+    arithmetic is a few nanoseconds, so what is measured is the library's fixed cost.
+    """
+
+    params = [list(BACKENDS), list(DTYPES)]
+    param_names = ["backend", "dtype"]
+    sample_time = 0.01
+    repeat = (10, 30, 3.0)
+    rounds = 2
+    warmup_time = 0.05
+
+    def setup(self, backend, dtype):
+        _require_torch(backend)
+        set_threads(1)
+        rng = np.random.RandomState(0)
+        a, b = (rng.standard_normal((4, 4)).astype(dtype) for _ in range(2))
+        if backend == "torch":
+            a, b = torch.from_numpy(a).clone(), torch.from_numpy(b).clone()
+        self.a, self.b, self.mask = a, b, a < 0
+        self.torch = backend == "torch"
+
+    def time_matmul(self, backend, dtype):
+        self.a.mm(self.b) if self.torch else self.a.dot(self.b)
+
+    def time_transpose(self, backend, dtype):
+        self.a.t() if self.torch else self.a.T
+
+    def time_clamp(self, backend, dtype):
+        self.a.clamp(min=0) if self.torch else np.maximum(self.a, 0)
+
+    def time_binary(self, backend, dtype):
+        self.a - self.b
+
+    def time_square(self, backend, dtype):
+        self.a.pow(2) if self.torch else np.square(self.a)
+
+    def time_reduce(self, backend, dtype):
+        self.a.sum()
+
+    def time_scalar_mul(self, backend, dtype):
+        2.0 * self.a
+
+    def time_inplace(self, backend, dtype):
+        self.a -= self.b
+
+    def time_copy(self, backend, dtype):
+        self.a.clone() if self.torch else self.a.copy()
+
+    def time_compare(self, backend, dtype):
+        self.a < 0
+
+    def time_mask_assign(self, backend, dtype):
+        self.b[self.mask] = 0
+
+
+MASK_FORMS = {
+    # form: backends it exists in
+    "seed": ("numpy", "torch"),          # g = ghr.copy(); g[h < 0] = 0  (torch: index_put)
+    "masked_fill": ("torch",),           # g = ghr.masked_fill(h < 0, 0)
+    "copyto_where": ("numpy",),          # g = ghr.copy(); np.copyto(g, 0, where=h < 0)
+    "multiply": ("numpy", "torch"),      # g = ghr * (h >= 0)  (np.multiply with the bool mask)
+    "where": ("numpy", "torch"),         # g = where(h < 0, 0, ghr)
+}
+
+
+class MaskForms:
+    """The mask line ``grad_h = grad_h_relu.copy(); grad_h[h < 0] = 0`` in each of its forms (1 thread).
+
+    64x100 arrays (6,400 elements: below torch's 32,768-element threading threshold, so the
+    thread count does not matter). A form that a backend lacks is skipped.
+    """
+
+    params = [list(BACKENDS), list(MASK_FORMS), list(DTYPES)]
+    param_names = ["backend", "form", "dtype"]
+    sample_time = 0.01
+    repeat = (10, 30, 3.0)
+    rounds = 2
+    warmup_time = 0.05
+
+    def setup(self, backend, form, dtype):
+        if backend not in MASK_FORMS[form]:
+            raise NotImplementedError(f"form {form!r} does not exist in {backend}")
+        _require_torch(backend)
+        set_threads(1)
+        net = make_net(backend, dtype)
+        net.step()
+        self.ghr, self.h = net.s.grad_h_relu, net.s.h
+        self.run = getattr(self, f"_{backend}_{form}")
+
+    def _numpy_seed(self):
+        g = self.ghr.copy()
+        g[self.h < 0] = 0
+        return g
+
+    def _numpy_copyto_where(self):
+        g = self.ghr.copy()
+        np.copyto(g, 0, where=self.h < 0)
+        return g
+
+    def _numpy_multiply(self):
+        return np.multiply(self.ghr, self.h >= 0)
+
+    def _numpy_where(self):
+        return np.where(self.h < 0, 0, self.ghr)
+
+    def _torch_seed(self):
+        g = self.ghr.clone()
+        g[self.h < 0] = 0
+        return g
+
+    def _torch_masked_fill(self):
+        return self.ghr.masked_fill(self.h < 0, 0)
+
+    def _torch_multiply(self):
+        return self.ghr * (self.h >= 0)
+
+    def _torch_where(self):
+        return torch.where(self.h < 0, 0.0, self.ghr)
+
+    def time_grad_h(self, backend, form, dtype):
+        self.run()

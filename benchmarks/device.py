@@ -1,0 +1,69 @@
+"""The loop and its ops on a GPU (torch on ``cuda``), every timed call synchronised.
+
+Dedicated classes keep the default grid small: only torch on cuda is measured here (the CPU
+numbers of the same run are ``Loop``'s and ``PerOp``'s at all cores), threads are fixed at all
+cores (the launching thread's pool), and where no GPU is visible (``torch.cuda.is_available()``
+is False) setup raises ``NotImplementedError``, so asv records the points as skipped.
+
+GPU timing: kernels are queued asynchronously, so every timed call ends with ``net.sync()``
+(``torch.cuda.synchronize``); ``train`` synchronises once at its end and reads each step's loss
+only afterwards, as on the CPU.
+"""
+from twolayer.problem import OP_NAMES, STEPS
+
+from .common import ALL_CORES, DEVICES, DTYPES, VARIANTS, make_net, set_threads
+
+
+class _DeviceNet:
+    params = [["torch"], list(VARIANTS), list(DTYPES), [d for d in DEVICES if d != "cpu"]]
+    param_names = ["backend", "variant", "dtype", "device"]
+
+    def setup(self, backend, variant, dtype, device):
+        set_threads(ALL_CORES)
+        self.net = make_net(backend, dtype, device=device, variant=variant)  # BackendUnavailable: skip
+        self.net.step()
+        self.net.sync()
+
+
+class DeviceLoop(_DeviceNet):
+    """Wall time of ``train(500)`` per device (synchronised at the end).
+
+    Timing attributes: as ``Loop`` but 3-5 samples in one round.
+    """
+
+    number = 1
+    repeat = (3, 5, 10.0)
+    rounds = 1
+    warmup_time = 0.0
+    timeout = 300
+
+    def time_train(self, backend, variant, dtype, device):
+        self.net.train(STEPS)
+
+
+class DevicePerOp(_DeviceNet):
+    """One call of each op followed by ``sync()`` (a no-op on the CPU).
+
+    Timing attributes: 5-10 samples of 10 ms in one round (a reduced ``PerOp``).
+    """
+
+    sample_time = 0.01
+    repeat = (5, 10, 1.0)
+    rounds = 1
+    warmup_time = 0.05
+    timeout = 120
+
+
+def _time_op(op_name):
+    def time_op(self, backend, variant, dtype, device):
+        getattr(self.net, op_name)()
+        self.net.sync()
+    time_op.__name__ = f"time_{op_name}"
+    time_op.__qualname__ = f"DevicePerOp.time_{op_name}"
+    time_op.__doc__ = f"One call of the op {op_name!r}, synchronised (see twolayer.problem.OPS)."
+    return time_op
+
+
+for _name in OP_NAMES:
+    setattr(DevicePerOp, f"time_{_name}", _time_op(_name))
+del _name

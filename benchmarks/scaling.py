@@ -1,0 +1,77 @@
+"""Scaling: the loop and its two large matmuls over batch size N and hidden size H.
+
+Skipped unless ``TWOLAYER_BENCH_SLOW=1`` is set in the environment of ``asv run`` (as
+scikit-image's suite skips its slow benchmarks unless ``ASV_SKIP_SLOW`` says otherwise): every
+setup raises ``NotImplementedError`` otherwise, so the default run does not pay for it::
+
+    TWOLAYER_BENCH_SLOW=1 asv run -b scaling ...
+    python -m twolayer.scaling --results results     # the plot, html/report/scaling.png
+
+The grid (``twolayer/scaling.py``): N in 64, 256, 1024, 4096 and H in 100, 400, 1600, 4096
+(D_in = 1000 and D_out = 10 as in the seed), float64, all cores, the ``naive`` variant. Points
+with N·H above ``MAX_NH`` (1024·1600) are skipped: a step there costs over 6.5 GFLOP, and the
+loop points above it would take minutes each on a 2-core machine while the points kept already
+reach BLAS-bound sizes. The loop runs ``SCALING_STEPS`` = 20 steps, not 500: at these sizes 20
+steps are 0.1-2 s, long enough to time, and the per-step cost is what is compared. The learning
+rate is scaled by (64·100)/(N·H) so that larger problems do not diverge to inf within the loop.
+"""
+from twolayer.data import initial_arrays
+from twolayer.scaling import SCALING_H, SCALING_N, SCALING_STEPS, point_skipped, scaled_learning_rate, slow_enabled
+
+from .common import ALL_CORES, BACKENDS, make_net, set_threads
+
+DTYPE = "float64"
+
+
+class _Scaled:
+    params = [list(BACKENDS), list(SCALING_N), list(SCALING_H)]
+    param_names = ["backend", "N", "H"]
+    timeout = 300
+
+    def setup(self, backend, N, H):
+        if not slow_enabled():
+            raise NotImplementedError("scaling benchmarks run only with TWOLAYER_BENCH_SLOW=1")
+        if point_skipped(N, H):
+            raise NotImplementedError(f"N*H = {N * H} is above the grid's limit")
+        set_threads(ALL_CORES)
+        self.net = make_net(backend, DTYPE, arrays=initial_arrays(DTYPE, n=N, h=H))
+        self.net.s.learning_rate = scaled_learning_rate(N, H)
+        self.net.step()
+        self.net.sync()
+
+
+class ScalingLoop(_Scaled):
+    """Wall time of ``train(SCALING_STEPS)`` at batch N, hidden H.
+
+    Timing attributes: ``number`` = 1 (fresh weights from setup each sample), 2-3 samples in
+    one round: a sweep, read as a curve, not a regression gate.
+    """
+
+    number = 1
+    repeat = (2, 3, 20.0)
+    rounds = 1
+    warmup_time = 0.0
+
+    def time_train(self, backend, N, H):
+        self.net.train(SCALING_STEPS)
+
+
+class ScalingMatmul(_Scaled):
+    """The two large matmuls at batch N, hidden H: ``h = x @ w1`` (N x 1000 x H) and
+    ``grad_w1 = x.T @ grad_h`` (1000 x N x H), one call each.
+
+    Timing attributes: 5-10 samples of at least 50 ms, one round, 0.1 s warm-up.
+    """
+
+    sample_time = 0.05
+    repeat = (5, 10, 5.0)
+    rounds = 1
+    warmup_time = 0.1
+
+    def time_h(self, backend, N, H):
+        self.net.h()
+        self.net.sync()
+
+    def time_grad_w1(self, backend, N, H):
+        self.net.grad_w1()
+        self.net.sync()

@@ -1,0 +1,74 @@
+"""The regression gate, for real: a temporary clone, a commit that slows one op, a comment-only commit."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TEST_ENV_DIR, asv_env
+
+GATE = [sys.executable, "-m", "twolayer.gate"]
+BENCH = r"PerOp\.time_h_relu$"   # the op the slow commit touches: the gate runs just its 8 parameter sets
+
+
+def git(*args, cwd):
+    subprocess.run(["git", "-c", "user.name=gate-test", "-c", "user.email=gate@test.invalid", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+def gate(clone, home, *args):
+    return subprocess.run([*GATE, "--root", str(clone), "--machine", "gate-test", *args], cwd=clone,
+                          env=asv_env(home), text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    """A clone of HEAD whose .asv/env is the tests' environment folder, so none is built twice."""
+    path = tmp_path_factory.mktemp("gate") / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
+    (path / ".asv").mkdir()
+    TEST_ENV_DIR.mkdir(parents=True, exist_ok=True)
+    os.symlink(TEST_ENV_DIR, path / ".asv" / "env")
+    return path
+
+
+def commit_edit(clone, old, new, message):
+    net = clone / "twolayer_src" / "twolayer" / "backends" / "numpy_net.py"
+    text = net.read_text()
+    assert old in text
+    net.write_text(text.replace(old, new, 1))
+    git("commit", "-qam", message, cwd=clone)
+
+
+def test_gate_catches_an_extra_copy(clone, asv_home):
+    commit_edit(clone, "s.h_relu = np.maximum(s.h, 0)",
+                "s.h_relu = np.maximum(s.h.copy().copy().copy(), 0)", "slow: extra copies in h_relu")
+    proc = gate(clone, asv_home, "HEAD~1", "HEAD", "-b", BENCH)
+    assert proc.returncode == 1, proc.stdout[-5000:]
+    assert "Performance degradation" in proc.stdout or "PERFORMANCE DECREASED" in proc.stdout, proc.stdout[-5000:]
+    assert "numpy" in proc.stdout and "gate: FAIL" in proc.stdout
+    print(proc.stdout[-3000:])
+
+
+def test_gate_passes_a_comment_only_change(clone, asv_home):
+    commit_edit(clone, "# Forward pass: compute predicted y",
+                "# Forward pass: compute predicted y (a comment-only change)", "comment only")
+    proc = gate(clone, asv_home, "HEAD~1", "HEAD", "-b", BENCH)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert "gate: PASS" in proc.stdout
+    print(proc.stdout[-3000:])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no-such-rev"], "unknown revision 'no-such-rev'"),
+    (["HEAD", "--factor", "0.9"], "--factor must be above 1.0"),
+    (["HEAD", "--env", "numpy"], "bad environment 'numpy'"),
+    (["HEAD", "--env", "jax=0.4"], "not in the matrix: jax"),
+])
+def test_gate_bad_input_is_one_line_exit_2(clone, asv_home, args, message):
+    proc = subprocess.run([*GATE, "--root", str(clone), *args], env=asv_env(asv_home), text=True,
+                          capture_output=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,264 @@
+"""Compare asv results across environments, or numpy against torch, at one commit.
+
+``asv compare`` compares two commits (asv issue #789 asks for environments since 2019). Here:
+
+    twolayer-compare envs numpy1.26.4 numpy2.4.6      # every env pair differing only there
+    twolayer-compare backends -E numpy2.4.6,torch2.13.0   # torch/numpy per benchmark
+
+The significance test and the +/-/x/! marks are asv's own (``asv.commands.compare``); the
+output is asv compare's table. Exit status: 0, or 1 when ``envs`` finds a slowdown beyond
+``--factor``; 2 with a one-line message on bad input.
+"""
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+
+from .asvresults import (BadInput, check_benchmarks, env_segments, load_config, load_result_set,
+                         matched_segments, select_envs)
+
+MARKS = {"+": "slower", "-": "faster", "!": "newly failing", "*": "fixed", "x": "not comparable", " ": ""}
+
+
+@dataclass
+class Row:
+    """One compared pair: before/after records (either may be None) and asv's verdict."""
+    label: str
+    before: object
+    after: object
+    ratio: float
+    mark: str            # asv's: '+' worse, '-' better, '!' failed, '*' fixed, 'x' not comparable, ' '
+    significant: bool    # False when the ratio passes the factor but asv's test says it may be noise
+
+
+def _value(rec):
+    return None if rec is None else rec.value
+
+
+def _isna(v):
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def compare_records(pairs, factor=1.1, use_stats=True):
+    """asv compare's verdict for each (label, before, after) pair; returns a list of Row.
+
+    The decision ladder is ``asv.commands.compare.Compare.print_table``'s, with its own
+    ``_is_result_better`` (Mann-Whitney U on the raw samples, else 99 % CI overlap).
+    """
+    from asv.commands.compare import _is_result_better
+    rows = []
+    for label, a, b in pairs:
+        t1, t2 = _value(a), _value(b)
+        ss1 = (a.stats, a.samples) if a is not None else None
+        ss2 = (b.stats, b.samples) if b is not None else None
+        ratio = math.nan if (_isna(t1) or _isna(t2) or t1 == 0) else t2 / t1
+        significant = True
+        if a is not None and b is not None and a.version and b.version and a.version != b.version:
+            mark = "x"
+        elif a is None or b is None:
+            mark = " "
+        elif t1 is not None and t2 is None:
+            mark = "!"
+        elif t1 is None and t2 is not None:
+            mark = "*"
+        elif _isna(t1) or _isna(t2):
+            mark = " "
+        elif _is_result_better(t2, t1, ss2, ss1, factor, use_stats=use_stats):
+            mark = "-"
+        elif _is_result_better(t1, t2, ss1, ss2, factor, use_stats=use_stats):
+            mark = "+"
+        else:
+            mark = " "
+            if _is_result_better(t1, t2, None, None, factor) or _is_result_better(t2, t1, None, None, factor):
+                significant = False
+        rows.append(Row(label, a, b, ratio, mark, significant))
+    return rows
+
+
+def _human(rec):
+    from asv.util import human_value
+    if rec is None:
+        return "n/a"
+    if rec.value is None:
+        return "failed"
+    if _isna(rec.value):
+        return "n/a"
+    err = None
+    if rec.stats:
+        from asv_runner.statistics import get_err
+        try:
+            err = get_err(rec.value, rec.stats)
+        except (KeyError, TypeError):
+            err = None
+    if rec.unit not in ("seconds", "bytes"):  # a track_ benchmark's own unit: asv prints every digit
+        return f"{rec.value:.4g}" + (f"±{err:.2g}" if err else "")
+    return human_value(rec.value, rec.unit, err=err)
+
+
+def sort_rows(rows, sort):
+    """asv compare's orders: 'default' (by name), 'ratio' (largest first), 'name'."""
+    if sort == "ratio":
+        return sorted(rows, key=lambda r: (-(r.ratio if not math.isnan(r.ratio) else -1e9), r.label))
+    return sorted(rows, key=lambda r: r.label)
+
+
+def format_table(rows, before, after, only_changed=False):
+    """asv compare's GitHub-style table of `rows` (Change, Before, After, Ratio, Benchmark)."""
+    import tabulate
+    lines = []
+    for r in rows:
+        if only_changed and r.mark in (" ", "x", "*"):
+            continue
+        ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
+        if not r.significant:
+            ratio = "~" + ratio
+        lines.append([r.mark, _human(r.before), _human(r.after), ratio, r.label])
+    if not lines:
+        return "(no benchmarks changed)" if only_changed else "(no benchmarks)"
+    return tabulate.tabulate(lines, headers=["Change", f"Before [{before}]", f"After [{after}]", "Ratio",
+                                             "Benchmark (Parameter)"], tablefmt="github")
+
+
+# -- environments ---------------------------------------------------------------------------------
+
+def pair_envs(result_set, sel_a, sel_b):
+    """Pairs (env_a, env_b, common) where env_a matches `sel_a`, env_b `sel_b`, and the rest agrees.
+
+    The rest is the environment name without the segments the selectors matched, so
+    ``numpy1.26.4`` vs ``numpy2.4.6`` pairs the two torch2.13.0 envs and the two torch2.5.1 envs.
+    """
+    envs_a = select_envs(result_set, [sel_a])
+    envs_b = select_envs(result_set, [sel_b])
+
+    def rest(env, sel):
+        used = matched_segments(sel, env)
+        return "-".join(s for s in env_segments(env) if s not in used)
+
+    if len(envs_a) == 1 and len(envs_b) == 1:
+        pairs = [(envs_a[0], envs_b[0], rest(envs_a[0], sel_a) if rest(envs_a[0], sel_a) == rest(envs_b[0], sel_b) else "")]
+    else:
+        b_by_rest = {}
+        for env in envs_b:
+            b_by_rest.setdefault(rest(env, sel_b), []).append(env)
+        pairs = []
+        for env in envs_a:
+            for other in b_by_rest.get(rest(env, sel_a), []):
+                if other != env:
+                    pairs.append((env, other, rest(env, sel_a)))
+    if not pairs:
+        raise BadInput(f"no pair of environments differs only in {sel_a!r} vs {sel_b!r}; {sel_a!r} matches "
+                       f"{', '.join(envs_a)}; {sel_b!r} matches {', '.join(envs_b)}")
+    return pairs
+
+
+def compare_envs(result_set, sel_a, sel_b, bench=None, factor=1.1, use_stats=True):
+    """For each env pair, the Rows of every benchmark and parameter: before = env A, after = env B."""
+    out = []
+    for env_a, env_b, common in pair_envs(result_set, sel_a, sel_b):
+        recs_a = {r.label(): r for r in result_set.records(env_a, bench)}
+        recs_b = {r.label(): r for r in result_set.records(env_b, bench)}
+        labels = sorted(set(recs_a) | set(recs_b))
+        rows = compare_records([(k, recs_a.get(k), recs_b.get(k)) for k in labels], factor, use_stats)
+        out.append((env_a, env_b, common, rows))
+    return out
+
+
+# -- backends -------------------------------------------------------------------------------------
+
+def compare_backends(result_set, env_name, bench=None, base="numpy", other="torch", factor=1.1,
+                     use_stats=True, param="backend"):
+    """Rows pairing each benchmark's `base` and `other` values of parameter `param` (by name).
+
+    Benchmarks without a parameter called `param` are left out; any other parameters
+    (dtype, threads, a later 'variant'...) stay in the row label, whatever their position.
+    """
+    groups = {}
+    for rec in result_set.records(env_name, bench):
+        if rec.params.get(param) not in (base, other):
+            continue
+        groups.setdefault(rec.label(drop=(param,)), {})[rec.params[param]] = rec
+    pairs = [(label, g.get(base), g.get(other)) for label, g in sorted(groups.items())]
+    return compare_records(pairs, factor, use_stats)
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+def _common(parser):
+    parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
+    parser.add_argument("--machine", "-m", help="machine whose results to use (default: the only one)")
+    parser.add_argument("--commit", "-c", help="commit (hash prefix or git name; default: the latest with results)")
+    parser.add_argument("--bench", "-b", help="only benchmarks whose name matches this regular expression")
+    parser.add_argument("--factor", "-f", type=float, default=1.1,
+                        help="ratio beyond which a difference counts (default 1.1, as asv compare)")
+    parser.add_argument("--no-stats", dest="use_stats", action="store_false",
+                        help="judge by --factor alone, without asv's significance test")
+    parser.add_argument("--only-changed", action="store_true", help="only rows beyond the factor")
+    parser.add_argument("--sort", choices=("default", "ratio", "name"), default="default",
+                        help="row order (default: by benchmark name; ratio: largest first)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="twolayer-compare",
+        description="Compare asv results between environments, or numpy against torch, at one commit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    envs = sub.add_parser("envs", help="environment A (before) against environment B (after)",
+                          description="Compare environments: every pair whose names differ only in what the "
+                                      "two selectors match. A selector is an env name or comma-separated "
+                                      "parts of it: numpy1.26.4, numpy=2.4.6, torch2.13.0,numpy2.")
+    envs.add_argument("before", help="selector of the reference environment(s)")
+    envs.add_argument("after", help="selector of the compared environment(s)")
+    _common(envs)
+    backends = sub.add_parser("backends", help="numpy (before) against torch (after) in each environment",
+                              description="Ratio torch/numpy of every benchmark with a 'backend' parameter.")
+    backends.add_argument("-E", "--env", action="append", default=[],
+                          help="environment selector (repeatable; default: every environment)")
+    backends.add_argument("--base", default="numpy", help="the reference backend (default numpy)")
+    backends.add_argument("--other", default="torch", help="the compared backend (default torch)")
+    _common(backends)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``twolayer-compare``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.factor <= 0:
+            raise BadInput(f"--factor must be positive, not {args.factor}")
+        conf = load_config(args.config)
+        rs = load_result_set(conf, args.machine, args.commit)
+        check_benchmarks(rs, args.bench)
+        worse = False
+        if args.command == "envs":
+            for env_a, env_b, common, rows in compare_envs(rs, args.before, args.after, args.bench,
+                                                          args.factor, args.use_stats):
+                print(f"## {env_a} -> {env_b}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
+                print(format_table(sort_rows(rows, args.sort), _short(env_a, common), _short(env_b, common),
+                                   args.only_changed))
+                print()
+                worse |= any(r.mark in "+!" for r in rows)
+        else:
+            for env in select_envs(rs, args.env):
+                rows = compare_backends(rs, env, args.bench, args.base, args.other, args.factor, args.use_stats)
+                print(f"## {args.other}/{args.base} in {env}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
+                print(format_table(sort_rows(rows, args.sort), args.base, args.other, args.only_changed))
+                print()
+    except BadInput as exc:
+        print(f"twolayer-compare: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    if worse:
+        print(f"twolayer-compare: slower beyond factor {args.factor} in at least one benchmark", file=sys.stderr)
+    return 1 if worse else 0
+
+
+def _short(env, common):
+    """What distinguishes `env` within its pair (the segments not shared), for the column header."""
+    shared = set(common.split("-")) if common else set()
+    parts = [s for s in env_segments(env) if s not in shared]
+    return "-".join(parts) or env
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,546 @@
+"""The seed's per-line table from asv results, numpy beside torch, with the reasons computed from numbers.
+
+    twolayer-report                      # Markdown to stdout, every environment
+    twolayer-report -o report.md --html  # also html/report/index.html with plots
+
+For each environment and each (dtype, threads, ...) group: time per call of every op
+(``ops.PerOp``), its share of the sum of ops, the torch/numpy ratio (``~`` = not significant
+by asv's test), the sum of ops beside the measured step (``loop.Loop.time_train`` / 500) and
+their difference. Then one sentence per op on where the gap comes from, computed from the
+cause benchmarks (``benchmarks/causes.py``) and the recorded facts (``twolayer.facts``).
+"""
+import argparse
+import html
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from . import causes, problem
+from .asvresults import BadInput, load_config, load_result_set, select_envs
+from .compare import compare_records
+from .facts import load_facts
+
+BACKENDS = ("numpy", "torch")
+
+
+# -- numbers ------------------------------------------------------------------------------------
+
+def fmt_time(seconds):
+    """'254 µs', '1.52 ms', '3.10 s' (3 significant figures); 'n/a' for a missing value."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "n/a"
+    a = abs(seconds)
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+        if a >= scale or unit == "ns":
+            v = seconds / scale
+            return f"{v:.3g} {unit}"
+    return "n/a"
+
+
+def fmt_delta(seconds):
+    if abs(seconds) < 5e-10:
+        return "±0"
+    return ("+" if seconds >= 0 else "−") + fmt_time(abs(seconds))
+
+
+def _ok(v):
+    return isinstance(v, (int, float)) and not math.isnan(v)
+
+
+class Index:
+    """The records of one environment by benchmark name, looked up by parameter names."""
+
+    def __init__(self, records):
+        self.by_name = {}
+        for rec in records:
+            self.by_name.setdefault(rec.name, []).append(rec)
+
+    def get(self, name, **want):
+        """The record of `name` whose parameters agree with `want` on every parameter it has."""
+        for rec in self.by_name.get(name, ()):
+            if all(want[k] == v for k, v in rec.params.items() if k in want) and \
+                    all(k in want for k in rec.params):
+                return rec
+        return None
+
+    def value(self, name, **want):
+        rec = self.get(name, **want)
+        return rec.value if rec is not None and rec.ok else None
+
+
+@dataclass
+class OpRow:
+    op: str
+    numpy: object      # Record or None
+    torch: object
+    ratio: float       # torch / numpy
+    significant: bool  # asv's test says numpy and torch differ
+
+    def t(self, backend):
+        rec = getattr(self, backend)
+        return rec.value if rec is not None and rec.ok else None
+
+
+@dataclass
+class Group:
+    """One table: an environment at one combination of the non-backend parameters."""
+    env: str
+    key: tuple                      # (('dtype', 'float64'), ('threads', 2), ...)
+    rows: list
+    step: dict                      # backend -> measured seconds per step (loop / STEPS) or None
+    sentences: list = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def params(self):
+        return dict(self.key)
+
+    @property
+    def title(self):
+        return ", ".join(f"{v}" if k == "dtype" else f"{k}={v}" for k, v in self.key)
+
+    def total(self, backend):
+        times = [r.t(backend) for r in self.rows]
+        return sum(times) if times and all(_ok(t) for t in times) else None
+
+
+@dataclass
+class EnvReport:
+    env: str
+    facts: object
+    groups: list
+
+
+@dataclass
+class Report:
+    machine: str
+    commit: str
+    envs: list
+
+
+def _group_keys(index):
+    keys = []
+    for op in problem.OP_NAMES:
+        for rec in index.by_name.get(causes.PER_OP.format(op=op), ()):
+            if "backend" in rec.params:
+                key = tuple((k, v) for k, v in rec.params.items() if k != "backend")
+                if key not in keys:
+                    keys.append(key)
+    order = {d: i for i, d in enumerate(problem.DTYPES)}
+    return sorted(keys, key=lambda k: tuple((order.get(v, 99), str(v)) if n == "dtype" else (0, str(v))
+                                            for n, v in k))
+
+
+def build_report(result_set, envs, factor=1.0):
+    """The Report of `envs` (names) of `result_set`; BadInput when they have no per-op results."""
+    out = []
+    for env in envs:
+        index = Index(result_set.records(env))
+        groups = []
+        for key in _group_keys(index):
+            want = dict(key)
+            pairs = [(op, index.get(causes.PER_OP.format(op=op), backend="numpy", **want),
+                      index.get(causes.PER_OP.format(op=op), backend="torch", **want)) for op in problem.OP_NAMES]
+            verdicts = compare_records(pairs, factor=factor)
+            rows = [OpRow(op, a, b, v.ratio, v.mark in "+-") for (op, a, b), v in zip(pairs, verdicts)]
+            step = {}
+            for b in BACKENDS:
+                loop = index.value(causes.LOOP, backend=b, **want)
+                step[b] = loop / problem.STEPS if _ok(loop) else None
+            group = Group(env, key, rows, step)
+            facts = load_facts(result_set.conf.results_dir, result_set.machine, env)
+            group.sentences = [explain(row, group, index, facts) for row in rows]
+            group.summary = summarise(group)
+            groups.append(group)
+        out.append(EnvReport(env, load_facts(result_set.conf.results_dir, result_set.machine, env), groups))
+    if not any(e.groups for e in out):
+        raise BadInput(f"no ops.PerOp results in environment(s) {', '.join(envs)} at commit "
+                       f"{result_set.commit[:8]}; run 'make bench' (or asv run -b ops) first")
+    return Report(result_set.machine, result_set.commit, [e for e in out if e.groups])
+
+
+# -- why: sentences computed from the measured numbers ------------------------------------------
+
+def _blas_names(facts):
+    """('OpenBLAS 0.3.23.dev', 'MKL 2024.2') from the recorded facts, or generic names."""
+    numpy_blas, torch_blas = "numpy's", "torch's"
+    if facts:
+        nb = (facts.get("numpy") or {}).get("blas") or {}
+        pools = [p for p in facts.get("threadpools", []) if p.get("owner") == "numpy" and p.get("user_api") == "blas"]
+        if pools:
+            p = pools[0]
+            numpy_blas = f"numpy's {p['internal_api'].replace('openblas', 'OpenBLAS')} {p.get('version') or ''}".strip()
+            if p.get("architecture"):
+                numpy_blas += f" ({p['architecture']} kernels)"
+        elif nb.get("name"):
+            numpy_blas = f"numpy's {nb['name']} {nb.get('version') or ''}".strip()
+        tb = ((facts.get("torch") or {}).get("blas")) or {}
+        if tb.get("name"):
+            torch_blas = f"torch's {tb['name'].upper() if tb['name'] == 'mkl' else tb['name']} {tb.get('version') or ''}".strip()
+    return numpy_blas, torch_blas
+
+
+def _overhead(index, op, want):
+    """Sum of per-call overheads of `op`'s library calls, per backend, or None if any is missing."""
+    out = {}
+    for b in BACKENDS:
+        vals = [index.value(causes.OVERHEAD.format(kind=k), backend=b, **want) for k in causes.OP_CALLS[op]]
+        out[b] = sum(vals) if all(_ok(v) for v in vals) else None
+    return out
+
+
+def _speed(op, dtype, t):
+    """'8.1 GFLOP/s' for a matmul, '3.2 GB/s' for an elementwise op."""
+    if not _ok(t) or t <= 0:
+        return ""
+    if problem.OPS_BY_NAME[op].kind == "matmul":
+        return f"{problem.flops(op) / t / 1e9:.1f} GFLOP/s"
+    if dtype in problem.ITEMSIZE:
+        return f"{problem.bytes_moved(op, dtype) / t / 1e9:.1f} GB/s"
+    return ""
+
+
+def explain(row, group, index, facts):
+    """One sentence on where `row`'s numpy/torch gap comes from, from measured numbers only."""
+    op, want = row.op, group.params
+    tn, tt = row.t("numpy"), row.t("torch")
+    if not (_ok(tn) and _ok(tt)):
+        missing = " and ".join(b for b in BACKENDS if not _ok(row.t(b)))
+        return f"`{op}`: no result for {missing}, so there is no gap to explain."
+    dtype = want.get("dtype")
+    gap = tt - tn
+    faster = "torch" if gap < 0 else "numpy"
+    factor = max(tn, tt) / min(tn, tt)
+    speeds = ""
+    sn, st = _speed(op, dtype, tn), _speed(op, dtype, tt)
+    if sn:
+        speeds = f"; numpy {fmt_time(tn)} = {sn}, torch {fmt_time(tt)} = {st}"
+    if not row.significant:
+        head = (f"`{op}`: torch/numpy ~{row.ratio:.2f}, not a significant difference by asv's test"
+                f"{speeds}")
+    else:
+        head = f"`{op}`: {faster} is {factor:.2f}× faster ({fmt_delta(gap)} per call for torch{speeds})"
+
+    ovh = _overhead(index, op, want)
+    ovh_gap = ovh["torch"] - ovh["numpy"] if all(_ok(v) for v in ovh.values()) else None
+    calls = ", ".join(causes.OP_CALLS[op])
+    parts = []   # (what, seconds of the torch-minus-numpy gap)
+    if problem.OPS_BY_NAME[op].kind == "matmul":
+        sa = {b: index.value(causes.SAME_ARRAYS.format(op=op), backend=b, **want) for b in BACKENDS}
+        if all(_ok(v) for v in sa.values()) and ovh_gap is not None:
+            mm_ovh = {b: index.value(causes.OVERHEAD.format(kind="matmul"), backend=b, **want) for b in BACKENDS}
+            blas = (sa["torch"] - sa["numpy"]) - (mm_ovh["torch"] - mm_ovh["numpy"])
+            nblas, tblas = _blas_names(facts)
+            parts = [(f"the BLAS ({tblas} vs {nblas}, measured on the same arrays)", blas),
+                     (f"per-call overhead ({calls})", ovh_gap),
+                     ("the rest (array type, allocation, layout)", gap - blas - ovh_gap)]
+    elif ovh_gap is not None:
+        n = len(causes.OP_CALLS[op])
+        parts = [(f"per-call overhead ({n} library call{'s' if n > 1 else ''}: {calls})", ovh_gap),
+                 ("the kernels and their memory traffic", gap - ovh_gap)]
+
+    if parts and row.significant:
+        parts.sort(key=lambda p: -abs(p[1]))
+        main_what, main_v = parts[0]
+        share = main_v / gap * 100 if gap else 0
+        others = "; ".join(f"{w} {fmt_delta(v)}" for w, v in parts[1:])
+        if share < 0:
+            body = (f". {main_what[0].upper() + main_what[1:]} alone favours {'numpy' if main_v > 0 else 'torch'} "
+                    f"({fmt_delta(main_v)}) but is outweighed by {others}")
+        elif share > 100.5:
+            body = (f". {main_what[0].upper() + main_what[1:]} accounts for {fmt_delta(main_v)}, more than the "
+                    f"whole gap, partly offset by {others}")
+        else:
+            body = f". Mostly {main_what}: {fmt_delta(main_v)} ({share:.0f} % of the gap); {others}"
+    elif parts:
+        body = ". Components: " + "; ".join(f"{w} {fmt_delta(v)}" for w, v in parts)
+    else:
+        body = (". The cause benchmarks (benchmarks/causes.py) have no results here, so the gap is not "
+                "split into BLAS, per-call overhead and the rest (asv run -b causes)")
+
+    extra = ""
+    if op == causes.MASK_OP:
+        best = []
+        for b in BACKENDS:
+            forms = {rec.params["form"]: rec.value for rec in index.by_name.get(causes.MASK_FORMS, ())
+                     if rec.ok and rec.params.get("backend") == b and rec.params.get("dtype", dtype) == dtype}
+            if forms:
+                form = min(forms, key=forms.get)
+                seed = forms.get("seed")
+                best.append(f"{b} {form} {fmt_time(forms[form])}"
+                            + (f" (seed form {fmt_time(seed)})" if seed is not None and form != "seed" else ""))
+        if best:
+            extra += ". Fastest mask forms measured: " + ", ".join(best)
+    threads = want.get("threads")
+    if isinstance(threads, int) and threads > 1:
+        one = dict(want, threads=1)
+        sp = []
+        for b in BACKENDS:
+            t1 = index.value(causes.PER_OP.format(op=op), backend=b, **one)
+            tb = row.t(b)
+            if _ok(t1) and _ok(tb) and tb > 0:
+                sp.append((b, t1 / tb))
+        if sp and max(s for _, s in sp) >= 1.15:
+            extra += f". {threads} threads vs 1: " + ", ".join(f"{b} {s:.2f}× faster" for b, s in sp)
+    return head + body + extra + "."
+
+
+def summarise(group):
+    """The step's verdict: measured (or summed) step per backend and the ops that make the gap."""
+    sn, st = group.step.get("numpy"), group.step.get("torch")
+    basis = "measured step"
+    if not (_ok(sn) and _ok(st)):
+        sn, st, basis = group.total("numpy"), group.total("torch"), "sum of ops"
+    if not (_ok(sn) and _ok(st)):
+        return "Not every op has a result for both backends: no verdict on the step."
+    gaps = sorted(((r.t("torch") - r.t("numpy"), r.op) for r in group.rows if _ok(r.t("torch")) and _ok(r.t("numpy"))),
+                  key=lambda g: -abs(g[0]))
+    total = sum(g for g, _ in gaps)
+    faster = "torch" if st < sn else "numpy"
+    top = ", ".join(f"`{op}` {fmt_delta(g)}" for g, op in gaps[:3])
+    return (f"Step ({basis}): numpy {fmt_time(sn)}, torch {fmt_time(st)}: {faster} is "
+            f"{max(sn, st) / min(sn, st):.2f}× faster. Of the ops' summed gap ({fmt_delta(total)} for torch), "
+            f"the largest parts: {top}.")
+
+
+# -- facts ----------------------------------------------------------------------------------------
+
+def facts_lines(facts):
+    """Short lines describing an environment's recorded facts (for Markdown and HTML)."""
+    if not facts:
+        return ["No facts recorded for this environment: run `make facts` (python -m twolayer.facts collect)."]
+    lines = []
+    np_ = facts.get("numpy") or {}
+    nblas, tblas = (n.split(" ", 1)[-1] for n in _blas_names(facts))
+    lines.append(f"numpy {np_.get('version')}: BLAS {nblas}"
+                 + (f", built as {np_['blas']['name']} {np_['blas'].get('version')}" if (np_.get('blas') or {}).get('name') else ""))
+    t = facts.get("torch")
+    if t:
+        lines.append(f"torch {t.get('version')}: BLAS {tblas}; CPU capability {t.get('cpu_capability')}; "
+                     f"parallel backend {t.get('parallel_backend')}")
+    else:
+        lines.append("torch: not installed")
+    for n, pools in sorted((facts.get("threads") or {}).items(), key=lambda kv: int(kv[0])):
+        lines.append(f"set_threads({n}) → " + ", ".join(f"{k} {v}" for k, v in pools.items()))
+    cpu = facts.get("cpu") or {}
+    simd = (np_.get("simd") or {}).get("found") or []
+    lines.append(f"CPU: {cpu.get('model')}, {cpu.get('logical_cores')} logical cores, SIMD {cpu.get('simd_level')}"
+                 + (f" (numpy dispatches up to {simd[-1]})" if simd else "") + f"; Python {facts.get('python')}")
+    return lines
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+
+def table_rows(group):
+    """The table as rows of strings: op, line, numpy, share, torch, share, torch/numpy."""
+    rows = []
+    tot = {b: group.total(b) for b in BACKENDS}
+    for r in group.rows:
+        cells = [f"`{r.op}`", f"`{problem.OPS_BY_NAME[r.op].line}`"]
+        for b in BACKENDS:
+            t = r.t(b)
+            cells += [fmt_time(t), f"{t / tot[b] * 100:.1f} %" if _ok(t) and tot[b] else ""]
+        ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
+        cells.append(ratio if r.significant or ratio == "n/a" else "~" + ratio)
+        rows.append(cells)
+
+    def ratio(a, b):
+        return f"{b / a:.2f}" if _ok(a) and _ok(b) and a else "n/a"
+    rows.append(["**Σ ops**", "", fmt_time(tot["numpy"]), "100 %" if tot["numpy"] else "",
+                 fmt_time(tot["torch"]), "100 %" if tot["torch"] else "", ratio(tot["numpy"], tot["torch"])])
+    st = group.step
+    rows.append([f"**measured step**", f"loop.Loop.time_train / {problem.STEPS}", fmt_time(st["numpy"]), "",
+                 fmt_time(st["torch"]), "", ratio(st["numpy"], st["torch"])])
+    diff = []
+    for b in BACKENDS:
+        if _ok(st[b]) and _ok(tot[b]):
+            d = st[b] - tot[b]
+            diff += [fmt_delta(d), f"{d / st[b] * 100:+.1f} % of step"]
+        else:
+            diff += ["n/a", ""]
+    rows.append(["**step − Σ ops**", "what the op breakdown misses", *diff, ""])
+    return rows
+
+
+HEADERS = ["op", "line", "numpy", "share", "torch", "share", "torch/numpy"]
+
+
+def to_markdown(report):
+    """The whole report as Markdown."""
+    out = [f"# NumPy vs PyTorch, op by op (machine `{report.machine}`, commit `{report.commit[:8]}`)", "",
+           "Time per call (asv's median); share = share of the sum of ops; torch/numpy < 1: torch faster; "
+           "`~` = not significant by asv's test; measured step = 500-step loop / 500.", ""]
+    for e in report.envs:
+        out += [f"## {e.env}", ""]
+        out += [f"- {line}" for line in facts_lines(e.facts)] + [""]
+        for g in e.groups:
+            out += [f"### {g.title}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+            out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table_rows(g)]
+            out += ["", g.summary, "", "Why, op by op:", ""]
+            out += [f"- {s}" for s in g.sentences] + [""]
+    return "\n".join(out)
+
+
+# -- HTML + plots --------------------------------------------------------------------------------
+
+def _slug(text):
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", text).strip("_")
+
+
+def _md_inline(text):
+    """`code` and **bold** of the Markdown cells, as HTML."""
+    text = html.escape(text)
+    text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
+    return re.sub(r"\*\*([^*]*)\*\*", r"<b>\1</b>", text)
+
+
+def _version_key(env):
+    key = []
+    for seg in env.split("-"):
+        m = re.match(r"([A-Za-z_]+)(\d[\w.]*)$", seg)
+        if m:
+            key.append((m.group(1), tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.]", m.group(2)))))
+    return key
+
+
+def _short_env(env, envs):
+    """The segments of `env` that differ between `envs` ('numpy1.26.4 torch2.13.0')."""
+    common = set.intersection(*(set(e.split("-")) for e in envs)) if len(envs) > 1 else set()
+    return "\n".join(s for s in env.split("-") if s not in common) or env
+
+
+def write_html(report, out_dir):
+    """index.html and PNG plots in `out_dir` (created); returns the index path."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(out_dir, exist_ok=True)
+    body = [f"<h1>NumPy vs PyTorch, op by op</h1><p>machine <code>{html.escape(report.machine)}</code>, "
+            f"commit <code>{report.commit[:8]}</code>. Time per call (asv's median); share = share of the sum "
+            "of ops; torch/numpy &lt; 1: torch faster; ~ = not significant by asv's test. "
+            "<a href='../index.html'>asv site</a></p>"]
+
+    # Ratio vs version: one figure per group key, a line per op and the step, envs in version order.
+    envs = sorted(report.envs, key=lambda e: _version_key(e.env))
+    names = [e.env for e in envs]
+    keys = []
+    for e in envs:
+        keys += [g.key for g in e.groups if g.key not in keys]
+    if len(envs) > 1:
+        body.append("<h2>torch/numpy ratio across environments</h2>")
+        for key in keys:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            xs = list(range(len(envs)))
+            series = {}
+            for e in envs:
+                g = next((g for g in e.groups if g.key == key), None)
+                for r in (g.rows if g else []):
+                    series.setdefault(r.op, []).append(r.ratio if g else math.nan)
+                st = g.step if g else {}
+                series.setdefault("step", []).append(st["torch"] / st["numpy"] if g and _ok(st.get("torch"))
+                                                     and _ok(st.get("numpy")) else math.nan)
+            for name, ys in series.items():
+                if len(ys) == len(xs):
+                    ax.plot(xs, ys, marker="o", lw=3 if name == "step" else 1,
+                            color="black" if name == "step" else None, label=name)
+            ax.axhline(1, color="grey", ls=":")
+            ax.set_yscale("log")
+            ax.set_xticks(xs, [_short_env(n, names) for n in names], fontsize=8)
+            ax.set_ylabel("torch / numpy (log)")
+            ax.set_title(", ".join(f"{k}={v}" for k, v in key))
+            ax.legend(fontsize=7, ncol=2, loc="best")
+            fig.tight_layout()
+            png = f"ratio_{_slug('_'.join(f'{k}{v}' for k, v in key))}.png"
+            fig.savefig(os.path.join(out_dir, png), dpi=90)
+            plt.close(fig)
+            body.append(f"<img src='{png}' alt='ratio vs version {html.escape(str(key))}'>")
+
+    for i, e in enumerate(report.envs):
+        body.append(f"<h2 id='env{i}'>{html.escape(e.env)}</h2><ul>"
+                    + "".join(f"<li>{_md_inline(line)}</li>" for line in facts_lines(e.facts)) + "</ul>")
+        for g in e.groups:
+            png = f"bars_{i}_{_slug(g.title)}.png"
+            fig, ax = plt.subplots(figsize=(9, 4))
+            ops = [r.op for r in g.rows]
+            xs = range(len(ops))
+            for j, b in enumerate(BACKENDS):
+                ax.bar([x + (j - 0.5) * 0.4 for x in xs], [(r.t(b) or 0) * 1e6 for r in g.rows], 0.4, label=b)
+            ax.set_yscale("log")
+            ax.set_xticks(list(xs), ops, rotation=35, ha="right", fontsize=8)
+            ax.set_ylabel("µs per call (log)")
+            ax.set_title(f"{_short_env(e.env, [x.env for x in report.envs])}, {g.title}".replace("\n", " "))
+            ax.legend()
+            fig.tight_layout()
+            fig.savefig(os.path.join(out_dir, png), dpi=90)
+            plt.close(fig)
+            rows = table_rows(g)
+            table = ("<table><tr>" + "".join(f"<th>{h}</th>" for h in HEADERS) + "</tr>"
+                     + "".join("<tr>" + "".join(f"<td>{_md_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
+                     + "</table>")
+            body.append(f"<h3>{html.escape(g.title)}</h3>{table}<p>{_md_inline(g.summary)}</p>"
+                        f"<img src='{png}' alt='per-op times {html.escape(g.title)}'><h4>Why, op by op</h4><ul>"
+                        + "".join(f"<li>{_md_inline(s)}</li>" for s in g.sentences) + "</ul>")
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>twolayer-bench: NumPy vs PyTorch per op"
+            "</title><style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}td:nth-child(n+3){text-align:right}"
+            "img{max-width:100%}</style></head><body>" + "\n".join(body) + "</body></html>")
+    path = os.path.join(out_dir, "index.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
+        f.write(to_markdown(report))
+    return path
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def _inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def main(argv=None):
+    """Entry point of ``twolayer-report``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="twolayer-report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
+    parser.add_argument("--machine", "-m", help="machine whose results to use (default: the only one)")
+    parser.add_argument("--commit", "-c", help="commit (hash prefix or git name; default: the latest with results)")
+    parser.add_argument("-E", "--env", action="append", default=[],
+                        help="environment selector, e.g. numpy1.26.4,torch2.13.0 (repeatable; default: all)")
+    parser.add_argument("-o", "--output", help="write the Markdown here instead of stdout")
+    parser.add_argument("--html", action="store_true", help="also write the HTML page and plots")
+    parser.add_argument("--html-dir", help="where the HTML goes (default: <asv html_dir>/report)")
+    args = parser.parse_args(argv)
+    try:
+        conf = load_config(args.config)
+        rs = load_result_set(conf, args.machine, args.commit)
+        report = build_report(rs, select_envs(rs, args.env))
+        outputs = [p for p in (args.output, args.html_dir) if p]
+        html_dir = args.html_dir or os.path.join(conf.html_dir, "report")
+        if args.html:
+            outputs.append(html_dir)
+        for p in outputs:
+            if _inside(p, conf.results_dir):
+                raise BadInput(f"refusing to write {p!r} inside the results folder {conf.results_dir!r}")
+        text = to_markdown(report)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+            print(f"report: {args.output}", file=sys.stderr)
+        else:
+            print(text)
+        if args.html or args.html_dir:
+            print(f"report: {write_html(report, html_dir)}", file=sys.stderr)
+    except BadInput as exc:
+        print(f"twolayer-report: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Scaling with size: the sweep's grid (shared with benchmarks/scaling.py) and its plot.
+
+    TWOLAYER_BENCH_SLOW=1 asv run -b scaling ...           # the sweep (skipped otherwise)
+    python -m twolayer.scaling [--results results] [--machine M] [--out html/report/scaling.png]
+
+The plot has three panels, over the FLOPs of one training step (log-log): the loop's time per
+step for numpy and torch; the numpy/torch time ratio of the loop and of the two large matmuls
+(above 1: torch faster); and the matmuls' achieved GFLOP/s with the measured peak
+(``peak.Peak``) as a line where the same results have it. matplotlib is imported only to plot.
+"""
+import argparse
+import os
+import sys
+
+from . import problem
+
+SCALING_N = (64, 256, 1024, 4096)
+"""Batch sizes of the sweep (the seed's is 64)."""
+SCALING_H = (100, 400, 1600, 4096)
+"""Hidden sizes of the sweep (the seed's is 100)."""
+MAX_NH = 1024 * 1600
+"""Points with N·H above this are skipped (a step there is over 6.5 GFLOP: minutes per point)."""
+SCALING_STEPS = 20
+"""Steps per timed loop in the sweep (the seed's 500 would take hours at the large sizes)."""
+SLOW_ENV = "TWOLAYER_BENCH_SLOW"
+DEFAULT_OUT = os.path.join("html", "report", "scaling.png")
+
+
+def slow_enabled():
+    """True when the environment asks for the slow benchmarks (TWOLAYER_BENCH_SLOW=1)."""
+    return os.environ.get(SLOW_ENV, "") == "1"
+
+
+def point_skipped(n, h):
+    return n * h > MAX_NH
+
+
+def scaled_learning_rate(n, h):
+    """The seed's learning rate scaled by (64·100)/(N·H): gradients grow with N and H."""
+    return problem.LEARNING_RATE * (problem.N * problem.H) / (n * h)
+
+
+def step_flops(n, h, d_in=problem.D_IN, d_out=problem.D_OUT):
+    """Matmul FLOPs of one step at batch n, hidden h: two N·D_in·H and three N·H·D_out products."""
+    return 2 * 2 * n * d_in * h + 3 * 2 * n * h * d_out
+
+
+def matmul_flops(n, h, d_in=problem.D_IN):
+    """FLOPs of one of the two large matmuls (x @ w1, x.T @ grad_h): 2·N·D_in·H."""
+    return 2 * n * d_in * h
+
+
+def points(result, benchmarks):
+    """{(benchmark, backend, N, H): seconds} of the sweep in one asv Results."""
+    from .peak import _points
+    out = {}
+    for name, short in (("scaling.ScalingLoop.time_train", "loop"),
+                        ("scaling.ScalingMatmul.time_h", "h"),
+                        ("scaling.ScalingMatmul.time_grad_w1", "grad_w1")):
+        for (backend, n, h), seconds in _points(result, benchmarks, name).items():
+            out[(short, backend, n, h)] = seconds
+    return out
+
+
+def ratio_table(pts):
+    """Rows (N, H, step MFLOP, numpy/torch ratio of loop, h, grad_w1), sorted by work."""
+    rows = []
+    for n in SCALING_N:
+        for h in SCALING_H:
+            ratios = []
+            for what in ("loop", "h", "grad_w1"):
+                a, b = pts.get((what, "numpy", n, h)), pts.get((what, "torch", n, h))
+                ratios.append(a / b if a and b else None)
+            if any(r is not None for r in ratios):
+                rows.append((n, h, step_flops(n, h) / 1e6, *ratios))
+    return sorted(rows, key=lambda r: r[2])
+
+
+def plot(pts, out, peak=None, title=""):
+    """Write the three-panel figure to `out` (PNG)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    colors = {"numpy": "tab:blue", "torch": "tab:orange"}
+    ax = axes[0]
+    for backend in ("numpy", "torch"):
+        xs, ys = [], []
+        for (what, b, n, h), s in sorted(pts.items(), key=lambda kv: step_flops(kv[0][2], kv[0][3])):
+            if what == "loop" and b == backend:
+                xs.append(step_flops(n, h))
+                ys.append(s / SCALING_STEPS * 1e3)
+        ax.loglog(xs, ys, "o", color=colors[backend], label=backend, alpha=0.8)
+    ax.set_xlabel("FLOPs per step")
+    ax.set_ylabel("ms per step")
+    ax.set_title(f"Loop ({SCALING_STEPS} steps), float64, all cores")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+
+    ax = axes[1]
+    rows = ratio_table(pts)
+    for i, (what, marker) in enumerate((("loop", "o"), ("h", "s"), ("grad_w1", "^"))):
+        xs = [r[2] * 1e6 for r in rows if r[3 + i] is not None]
+        ys = [r[3 + i] for r in rows if r[3 + i] is not None]
+        ax.semilogx(xs, ys, marker, label=what, alpha=0.8)
+    for r in rows:
+        if r[3] is not None:
+            ax.annotate(f"{r[0]}x{r[1]}", (r[2] * 1e6, r[3]), fontsize=6, alpha=0.7)
+    ax.axhline(1.0, color="grey", lw=1)
+    ax.set_xlabel("FLOPs per step")
+    ax.set_ylabel("numpy time / torch time (>1: torch faster)")
+    ax.set_title("numpy/torch ratio (labels: N x H)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+
+    ax = axes[2]
+    for backend in ("numpy", "torch"):
+        for what, ls in (("h", "s"), ("grad_w1", "^")):
+            sel = sorted((matmul_flops(n, h), matmul_flops(n, h) / s / 1e9)
+                         for (w, b, n, h), s in pts.items() if w == what and b == backend)
+            if sel:
+                ax.semilogx(*zip(*sel), ls, color=colors[backend], label=f"{backend} {what}", alpha=0.8)
+    if peak:
+        ax.axhline(peak, color="black", lw=1, ls=":", label=f"measured peak {peak:.0f}")
+    ax.set_xlabel("FLOPs per matmul")
+    ax.set_ylabel("GFLOP/s")
+    ax.set_title("The two large matmuls")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m twolayer.scaling", description=__doc__.split("\n")[0])
+    parser.add_argument("--results", default="results", help="asv results directory (default: results)")
+    parser.add_argument("--machine", help="only this machine's results")
+    parser.add_argument("--env", help="only environments whose name contains this")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"PNG to write (default: {DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    from .peak import load_latest, summarise
+    if not os.path.exists(os.path.join(args.results, "benchmarks.json")):
+        print(f"no asv results in {args.results!r}", file=sys.stderr)
+        return 1
+    benchmarks, results = load_latest(args.results, args.machine)
+    for res in results:
+        if args.env and args.env not in res.env_name:
+            continue
+        pts = points(res, benchmarks)
+        if not pts:
+            continue
+        peaks = summarise(res, benchmarks)["peak"]
+        from .threads import ALL_CORES
+        peak = peaks.get(("float64", ALL_CORES), (None,))[0]
+        plot(pts, args.out, peak, f"{res.env_name} (commit {res.commit_hash[:8]})")
+        print(f"{'N':>5} {'H':>5} {'MFLOP/step':>10}  numpy/torch: {'loop':>6} {'h':>6} {'grad_w1':>7}")
+        for n, h, mf, *ratios in ratio_table(pts):
+            print(f"{n:5d} {h:5d} {mf:10.1f}               " + " ".join(
+                f"{r:6.2f}" if r is not None else "     -" for r in ratios))
+        print(f"wrote {args.out}")
+        return 0
+    print("no scaling results found (run with TWOLAYER_BENCH_SLOW=1 asv run -b scaling)", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Run-to-run spread: the same commit benchmarked twice, medians compared benchmark by benchmark.
+
+Answers "how much of a difference is noise on this machine?": the share of benchmark
+parameter sets whose two medians agree within 5 % and within 10 %, and the worst offenders.
+Both runs use one environment (numpy 2.4.6 x torch 2.13.0 by default) and temporary results
+directories, never the committed results/.
+"""
+import argparse
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import asvconf
+from .gate import asv_executable, fail, rev_exists
+
+MACHINE = "spread"
+
+
+def medians(results_dir):
+    """{(benchmark, params...): median} for every finite result in an asv results directory."""
+    from asv.results import iter_results_for_machine
+    import itertools
+    out = {}
+    for res in iter_results_for_machine(str(results_dir), MACHINE):
+        for key in res.get_all_result_keys():
+            params = res.get_result_params(key)
+            values = res.get_result_value(key, params)
+            for combo, value in zip(itertools.product(*params) if params else [()], values):
+                if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+                    out[(key, *combo)] = value
+    return out
+
+
+def spread_table(first, second, worst=10):
+    """Summary lines comparing two {key: median} maps (ratios of the slower to the faster)."""
+    common = sorted(set(first) & set(second))
+    if not common:
+        raise ValueError("the two runs have no benchmark in common")
+    ratios = {k: max(first[k], second[k]) / min(first[k], second[k]) for k in common}
+    within = lambda f: sum(r <= f for r in ratios.values()) / len(ratios)  # noqa: E731
+    lines = [f"benchmark parameter sets compared: {len(ratios)}",
+             f"medians within  5 %: {within(1.05):6.1%}",
+             f"medians within 10 %: {within(1.10):6.1%}",
+             f"worst {min(worst, len(ratios))}:"]
+    for key, r in sorted(ratios.items(), key=lambda kv: -kv[1])[:worst]:
+        name = key[0] + ("(" + ", ".join(map(str, key[1:])) + ")" if len(key) > 1 else "")
+        lines.append(f"  x{r:5.3f}  {name}  {first[key]:.4g} vs {second[key]:.4g}")
+    return lines, ratios
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m twolayer.spread",
+        description="Benchmark one commit twice and print how far the two runs' medians differ.")
+    parser.add_argument("rev", nargs="?", default="HEAD", help="commit to benchmark (default HEAD)")
+    parser.add_argument("--env", default=",".join(f"{k}={v}" for k, v in asvconf.DEFAULT_ENV.items()),
+                        help="environment as name=version,... (default %(default)s)")
+    parser.add_argument("-b", "--bench", action="append", default=[], help="only benchmarks matching this regex")
+    parser.add_argument("-a", "--attribute", action="append", default=[],
+                        help="asv benchmark attribute override, e.g. rounds=4 (passed to asv run -a)")
+    parser.add_argument("--cpu-affinity", help="passed to asv run --cpu-affinity")
+    parser.add_argument("--root", default=str(asvconf.ROOT), help="project checkout (default: this one)")
+    args = parser.parse_args(argv)
+
+    root = Path(args.root).resolve()
+    if not rev_exists(args.rev, root):
+        return fail(f"unknown revision {args.rev!r} in {root}")
+    try:
+        env = asvconf.parse_env(args.env)
+    except ValueError as exc:
+        return fail(str(exc))
+    asv = asv_executable()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="twolayer-spread-") as tmp:
+        for i in (1, 2):
+            try:
+                conf = asvconf.write_variant(Path(tmp) / f"run{i}.conf.json", root=root, env=env,
+                                             results_dir=Path(tmp) / f"results{i}",
+                                             html_dir=Path(tmp) / f"html{i}")
+            except ValueError as exc:
+                return fail(str(exc))
+            subprocess.run([asv, "--config", str(conf), "machine", "--yes", "--machine", MACHINE],
+                           cwd=root, stdout=subprocess.DEVNULL, check=False)
+            cmd = [asv, "--config", str(conf), "run", "--machine", MACHINE, "--show-stderr",
+                   *[x for b in args.bench for x in ("-b", b)],
+                   *[x for a in args.attribute for x in ("-a", a)],
+                   *(["--cpu-affinity", args.cpu_affinity] if args.cpu_affinity else []),
+                   f"{args.rev}^!"]
+            print(f"run {i}: $ " + " ".join(cmd), flush=True)
+            proc = subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL)
+            if proc.returncode != 0:
+                return fail(f"asv run {i} exited {proc.returncode}")
+            runs.append(medians(Path(tmp) / f"results{i}"))
+    try:
+        lines, _ = spread_table(*runs)
+    except ValueError as exc:
+        return fail(str(exc))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
