@@ -10,11 +10,11 @@ except ImportError:  # the numpy benchmarks still run; the torch ones are skippe
     torch = None
 
 from twolayer.backends import BACKENDS, DEVICES, VARIANTS, make_net
-from twolayer.problem import DTYPES
+from twolayer.problem import DTYPES, OP_NAMES
 from twolayer.threads import ALL_CORES, THREAD_COUNTS, set_threads
 
 __all__ = ["ALL_CORES", "BACKENDS", "DEVICES", "DTYPES", "THREAD_COUNTS", "VARIANTS",
-           "NetBenchmark", "set_threads"]
+           "NetBenchmark", "add_op_benchmarks", "set_threads"]
 
 
 class NetBenchmark:
@@ -35,3 +35,26 @@ class NetBenchmark:
         self.net = make_net(backend, dtype, variant=variant)
         self.net.step()
         self.net.sync()
+
+
+def add_op_benchmarks(cls, sync=False):
+    """Give `cls` one ``time_<op>`` method per op of ``twolayer.problem.OP_NAMES``, so a suite
+    always times exactly the ops the backends define. With `sync`, each timed call ends with
+    ``net.sync()`` (work queued on a GPU is finished inside the timed region)."""
+    for op_name in OP_NAMES:
+        setattr(cls, f"time_{op_name}", _time_op(cls.__name__, op_name, sync))
+    return cls
+
+
+def _time_op(class_name, op_name, sync):
+    if sync:
+        def time_op(self, *params):
+            getattr(self.net, op_name)()
+            self.net.sync()
+    else:
+        def time_op(self, *params):
+            getattr(self.net, op_name)()
+    time_op.__name__ = f"time_{op_name}"
+    time_op.__qualname__ = f"{class_name}.time_{op_name}"
+    time_op.__doc__ = f"One call of the op {op_name!r}{', synchronised' if sync else ''} (twolayer.problem.OPS)."
+    return time_op

@@ -9,9 +9,9 @@ GPU timing: kernels are queued asynchronously, so every timed call ends with ``n
 (``torch.cuda.synchronize``); ``train`` synchronises once at its end and reads each step's loss
 only afterwards, as on the CPU.
 """
-from twolayer.problem import OP_NAMES, STEPS
+from twolayer.problem import STEPS
 
-from .common import ALL_CORES, DEVICES, DTYPES, VARIANTS, make_net, set_threads
+from .common import ALL_CORES, DEVICES, DTYPES, VARIANTS, add_op_benchmarks, make_net, set_threads
 
 
 class _DeviceNet:
@@ -54,16 +54,4 @@ class DevicePerOp(_DeviceNet):
     timeout = 120
 
 
-def _time_op(op_name):
-    def time_op(self, backend, variant, dtype, device):
-        getattr(self.net, op_name)()
-        self.net.sync()
-    time_op.__name__ = f"time_{op_name}"
-    time_op.__qualname__ = f"DevicePerOp.time_{op_name}"
-    time_op.__doc__ = f"One call of the op {op_name!r}, synchronised (see twolayer.problem.OPS)."
-    return time_op
-
-
-for _name in OP_NAMES:
-    setattr(DevicePerOp, f"time_{_name}", _time_op(_name))
-del _name
+add_op_benchmarks(DevicePerOp, sync=True)

@@ -28,8 +28,8 @@ class Loop(NetBenchmark):
         self.net.train(STEPS)
 
 
-class LoopMemory:
-    """Peak resident memory of a process that runs the loop (imports included)."""
+class _OneThreadNet:
+    """A fresh net per backend x dtype at 1 thread (the BLAS's summation order then is fixed)."""
 
     params = [list(BACKENDS), list(DTYPES)]
     param_names = ["backend", "dtype"]
@@ -38,25 +38,21 @@ class LoopMemory:
     def setup(self, backend, dtype):
         set_threads(1)
         self.net = make_net(backend, dtype)
+
+
+class LoopMemory(_OneThreadNet):
+    """Peak resident memory of a process that runs the loop (imports included)."""
 
     def peakmem_train(self, backend, dtype):
         self.net.train(STEPS)
 
 
-class LoopResults:
+class LoopResults(_OneThreadNet):
     """What the loop computes, tracked so that correctness shows in the history.
 
-    ``track_final_loss`` is the loss after 500 steps (1 thread, so the BLAS's summation order
-    is fixed); a change in it means the arithmetic changed, not the speed.
+    ``track_final_loss`` is the loss after 500 steps; a change in it means the arithmetic
+    changed, not the speed.
     """
-
-    params = [list(BACKENDS), list(DTYPES)]
-    param_names = ["backend", "dtype"]
-    timeout = 300
-
-    def setup(self, backend, dtype):
-        set_threads(1)
-        self.net = make_net(backend, dtype)
 
     def track_final_loss(self, backend, dtype):
         return self.net.train(STEPS)[-1]

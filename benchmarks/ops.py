@@ -1,13 +1,11 @@
 """One ``time_<op>`` benchmark per line of the seed's loop (the per-line profiler table, in asv).
 
-The methods are made from ``twolayer.problem.OP_NAMES`` so the suite always has exactly the
-ops the backends define, in the seed's order. Every op is timed at 1 thread and at all cores:
+The methods are made from ``twolayer.problem.OP_NAMES`` (``common.add_op_benchmarks``) so the
+suite always has exactly the ops the backends define, in the seed's order. Every op is timed at 1 thread and at all cores:
 the matmuls go to a threaded BLAS, and torch also threads elementwise ops above 32,768
 elements (the w1 update has 100,000), so the thread count matters for both kinds.
 """
-from twolayer.problem import OP_NAMES
-
-from .common import NetBenchmark
+from .common import NetBenchmark, add_op_benchmarks
 
 
 class PerOp(NetBenchmark):
@@ -32,15 +30,4 @@ class PerOp(NetBenchmark):
     timeout = 120
 
 
-def _time_op(op_name):
-    def time_op(self, backend, variant, dtype, threads):
-        getattr(self.net, op_name)()
-    time_op.__name__ = f"time_{op_name}"
-    time_op.__qualname__ = f"PerOp.time_{op_name}"
-    time_op.__doc__ = f"One call of the op {op_name!r} (see twolayer.problem.OPS)."
-    return time_op
-
-
-for _name in OP_NAMES:
-    setattr(PerOp, f"time_{_name}", _time_op(_name))
-del _name
+add_op_benchmarks(PerOp)

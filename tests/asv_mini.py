@@ -17,13 +17,21 @@ SLOW_VAR = "TWOLAYER_TEST_SLOWDOWN"
 ENV_FAST, ENV_SLOW = f"{SLOW_VAR}0", f"{SLOW_VAR}1"
 
 _TAIL = {
+    "common.py": """
+# -- test-only tail: the small grid, by parameter name (other parameters keep their values)
+_SMALL = {"backend": ["numpy", "torch"], "variant": ["naive"], "dtype": ["float64"], "threads": [1]}
+
+
+def _shrink(cls):
+    cls.params = [_SMALL.get(n, v) for n, v in zip(cls.param_names, cls.params)]
+""",
     "ops.py": """
 # -- test-only tail: a small grid, and a slowdown injected into time_h by an environment variable
 import os as _os, time as _time
 _SLOW = _os.environ.get("TWOLAYER_TEST_SLOWDOWN") == "1"
 
 
-def _slow_time_h(self, backend, dtype, threads):
+def _slow_time_h(self, *params):
     self.net.h()
     if _SLOW:
         _end = _time.perf_counter() + 0.02
@@ -33,22 +41,23 @@ def _slow_time_h(self, backend, dtype, threads):
 
 _slow_time_h.__name__ = "time_h"
 PerOp.time_h = _slow_time_h
-PerOp.params = [["numpy", "torch"], ["float64"], [1]]
+from .common import _shrink
+_shrink(PerOp)
 PerOp.repeat, PerOp.rounds, PerOp.sample_time, PerOp.warmup_time = (10, 10, 3.0), 1, 0.004, 0.02
 """,
     "loop.py": """
 # -- test-only tail
-Loop.params = [["numpy", "torch"], ["float64"], [1]]
+from .common import _shrink
+_shrink(Loop)
 Loop.repeat, Loop.rounds = (3, 3, 20.0), 1
 del LoopMemory, LoopResults, LoopRate
 """,
     "causes.py": """
 # -- test-only tail
+from .common import _shrink
 for _cls in (SameArrays, Overhead, MaskForms):
     _cls.repeat, _cls.rounds, _cls.sample_time, _cls.warmup_time = (10, 10, 3.0), 1, 0.003, 0.01
-SameArrays.params = [["numpy", "torch"], ["float64"], [1]]
-Overhead.params = [["numpy", "torch"], ["float64"]]
-MaskForms.params = [["numpy", "torch"], list(MASK_FORMS), ["float64"]]
+    _shrink(_cls)
 """,
 }
 

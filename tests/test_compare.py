@@ -50,7 +50,8 @@ def test_envs_finds_the_injected_slowdown_and_nothing_else(mini):
     rows = table_rows(proc.stdout)
     assert len(rows) == 2 * 11 + 2, proc.stdout
     worse = {r[4] for r in rows if r[0] == "+"}
-    assert worse == {"ops.PerOp.time_h('numpy', 'float64', 1)", "ops.PerOp.time_h('torch', 'float64', 1)"}, proc.stdout
+    assert worse == {"ops.PerOp.time_h('numpy', 'naive', 'float64', 1)",
+                     "ops.PerOp.time_h('torch', 'naive', 'float64', 1)"}, proc.stdout
     assert not [r for r in rows if r[0] in "-!x" and r[0]], proc.stdout
     assert "slower beyond factor 2.0" in proc.stderr
     assert digest(tmp / "results") == before  # nothing under results/ is modified
@@ -81,7 +82,7 @@ def test_backends_pairs_numpy_and_torch_by_parameter_name(mini):
     proc = compare("backends", "-E", ENV_FAST, "-b", "PerOp|Loop", conf=conf)
     assert proc.returncode == 0, proc.stderr
     rows = {r[4]: r for r in table_rows(proc.stdout)}
-    assert "ops.PerOp.time_h('float64', 1)" in rows and "loop.Loop.time_train('float64', 1)" in rows, proc.stdout
+    assert "ops.PerOp.time_h('naive', 'float64', 1)" in rows and "loop.Loop.time_train('naive', 'float64', 1)" in rows, proc.stdout
     assert "Before [numpy]" in proc.stdout and "After [torch]" in proc.stdout
     assert all(r[1] != "n/a" and r[2] != "n/a" for r in rows.values())
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, TEST_ENV_DIR, asv_env
 
 GATE = [sys.executable, "-m", "twolayer.gate"]
-BENCH = r"PerOp\.time_h_relu$"   # the op the slow commit touches: the gate runs just its 8 parameter sets
+BENCH = r"^ops\.PerOp\.time_h_relu\b"   # the op the slow commit touches: just its parameter sets
 
 
 def git(*args, cwd):
@@ -65,6 +65,7 @@ def test_gate_passes_a_comment_only_change(clone, asv_home):
     (["HEAD", "--factor", "0.9"], "--factor must be above 1.0"),
     (["HEAD", "--env", "numpy"], "bad environment 'numpy'"),
     (["HEAD", "--env", "jax=0.4"], "not in the matrix: jax"),
+    (["HEAD", "-b", "no_such_benchmark"], "no benchmark matches"),
 ])
 def test_gate_bad_input_is_one_line_exit_2(clone, asv_home, args, message):
     proc = subprocess.run([*GATE, "--root", str(clone), *args], env=asv_env(asv_home), text=True,

@@ -28,7 +28,7 @@ def test_markdown_has_the_seed_table_facts_and_a_sentence_per_op(mini):
     assert proc.returncode == 0, proc.stderr
     md = proc.stdout
     assert f"## virtualenv-py3.11-numpy2.4.6-threadpoolctl3.8.0-torch2.13.0-{ENV_FAST}" in md
-    assert "### float64, threads=1" in md
+    assert "### variant=naive, float64, threads=1" in md
     for op in OP_NAMES:
         assert f"| `{op}` |" in md, op
         assert f"- `{op}`: " in md, op          # one sentence per op

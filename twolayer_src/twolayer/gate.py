@@ -67,11 +67,26 @@ def main(argv=None):
     cmd = [asv, "--config", str(conf), "continuous", "--factor", str(args.factor), "--split",
            "--show-stderr", *machine, *[a for b in args.bench for a in ("-b", b)], args.base, args.head]
     print("$ " + " ".join(cmd), flush=True)
-    status = subprocess.run(cmd, cwd=root).returncode
+    status, output = run_echoed(cmd, root)
+    if "No benchmarks selected" in output:
+        return fail(f"no benchmark matches {' or '.join(args.bench) or 'the suite'} "
+                    f"(benchmark names look like ops.PerOp.time_h)")
     verdict = {0: "PASS: nothing got slower than the factor",
                1: f"FAIL: a benchmark got slower than x{args.factor} (or failed)"}
     print(f"gate: {verdict.get(status, f'asv continuous exited {status}')}", flush=True)
     return status
+
+
+def run_echoed(cmd, cwd):
+    """Run `cmd`, echoing its output as it comes; return (exit status, the whole output)."""
+    lines = []
+    with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+    sys.stdout.flush()
+    return proc.returncode, "".join(lines)
 
 
 def fail(message):
