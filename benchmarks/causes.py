@@ -16,7 +16,7 @@ import numpy as np
 from twolayer.backends import BACKENDS, make_net
 from twolayer.problem import DTYPES, MATMUL_OPS
 
-from .common import THREAD_COUNTS, set_threads, torch
+from .common import THREAD_COUNTS, PreparedOnce, set_threads, torch
 
 # The operands of each matmul line, as attributes of the training state (".T" = transposed view).
 MATMUL_OPERANDS = {
@@ -40,10 +40,11 @@ def _operand(state, spec):
     return array.T if t == "T" else array
 
 
-class SameArrays:
+class SameArrays(PreparedOnce):
     """One matmul of the step on identical NumPy memory: ``np.dot`` vs ``torch.mm`` on from_numpy views.
 
-    Timing as ``ops.PerOp``: ~10 ms samples, 10-30 per round, 2 rounds.
+    Timing as ``ops.PerOp``: ~10 ms samples, 10-30 per round, 2 rounds; the arrays are
+    prepared once per parameter set (``common.PreparedOnce``).
     """
 
     params = [list(BACKENDS), list(DTYPES), list(THREAD_COUNTS)]
@@ -53,7 +54,7 @@ class SameArrays:
     rounds = 2
     warmup_time = 0.1
 
-    def setup(self, backend, dtype, threads):
+    def prepare(self, backend, dtype, threads):
         _require_torch(backend)
         set_threads(threads)
         net = make_net("numpy", dtype)
@@ -66,7 +67,9 @@ class SameArrays:
 
 
 def _time_matmul(op):
-    def time_matmul(self, backend, dtype, threads):
+    def time_matmul(self, *params):
+        if params != self.prepared_for:
+            self.ready(params)
         self.mm(*self.args[op])
     time_matmul.__name__ = f"time_{op}"
     time_matmul.__qualname__ = f"SameArrays.time_{op}"
@@ -79,11 +82,12 @@ for _op in MATMUL_OPERANDS:
 del _op
 
 
-class Overhead:
+class Overhead(PreparedOnce):
     """One call of each kind on 4x4 arrays (1 thread): the per-call cost around the arithmetic.
 
     A step's line makes 1 to 3 such calls (``twolayer.causes.OP_CALLS``); on 4x4 arrays the
-    arithmetic is a few nanoseconds, so what is measured is the library's fixed cost.
+    arithmetic is a few nanoseconds, so what is measured is the library's fixed cost (plus
+    the harness's ~0.1 us: the ``ready`` check, the same for both backends).
     """
 
     params = [list(BACKENDS), list(DTYPES)]
@@ -93,7 +97,7 @@ class Overhead:
     rounds = 2
     warmup_time = 0.05
 
-    def setup(self, backend, dtype):
+    def prepare(self, backend, dtype):
         _require_torch(backend)
         set_threads(1)
         rng = np.random.RandomState(0)
@@ -103,37 +107,59 @@ class Overhead:
         self.a, self.b, self.mask = a, b, a < 0
         self.torch = backend == "torch"
 
-    def time_matmul(self, backend, dtype):
+    def time_matmul(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a.mm(self.b) if self.torch else self.a.dot(self.b)
 
-    def time_transpose(self, backend, dtype):
+    def time_transpose(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a.t() if self.torch else self.a.T
 
-    def time_clamp(self, backend, dtype):
+    def time_clamp(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a.clamp(min=0) if self.torch else np.maximum(self.a, 0)
 
-    def time_binary(self, backend, dtype):
+    def time_binary(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a - self.b
 
-    def time_square(self, backend, dtype):
+    def time_square(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a.pow(2) if self.torch else np.square(self.a)
 
-    def time_reduce(self, backend, dtype):
+    def time_reduce(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a.sum()
 
-    def time_scalar_mul(self, backend, dtype):
+    def time_scalar_mul(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         2.0 * self.a
 
-    def time_inplace(self, backend, dtype):
+    def time_inplace(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a -= self.b
 
-    def time_copy(self, backend, dtype):
+    def time_copy(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a.clone() if self.torch else self.a.copy()
 
-    def time_compare(self, backend, dtype):
+    def time_compare(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.a < 0
 
-    def time_mask_assign(self, backend, dtype):
+    def time_mask_assign(self, *p):
+        if p != self.prepared_for:
+            self.ready(p)
         self.b[self.mask] = 0
 
 
@@ -147,7 +173,7 @@ MASK_FORMS = {
 }
 
 
-class MaskForms:
+class MaskForms(PreparedOnce):
     """The mask line ``grad_h = grad_h_relu.copy(); grad_h[h < 0] = 0`` in each of its forms (1 thread).
 
     64x100 arrays (6,400 elements: below torch's 32,768-element threading threshold, so the
@@ -161,7 +187,7 @@ class MaskForms:
     rounds = 2
     warmup_time = 0.05
 
-    def setup(self, backend, form, dtype):
+    def prepare(self, backend, form, dtype):
         if backend not in MASK_FORMS[form]:
             raise NotImplementedError(f"form {form!r} does not exist in {backend}")
         _require_torch(backend)
@@ -201,5 +227,7 @@ class MaskForms:
     def _torch_where(self):
         return torch.where(self.h < 0, 0.0, self.ghr)
 
-    def time_grad_h(self, backend, form, dtype):
+    def time_grad_h(self, *params):
+        if params != self.prepared_for:
+            self.ready(params)
         self.run()

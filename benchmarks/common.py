@@ -14,11 +14,19 @@ from twolayer.problem import DTYPES, OP_NAMES
 from twolayer.threads import ALL_CORES, THREAD_COUNTS, set_threads
 
 __all__ = ["ALL_CORES", "BACKENDS", "DEVICES", "DTYPES", "THREAD_COUNTS", "VARIANTS",
-           "NetBenchmark", "add_op_benchmarks", "set_threads"]
+           "NetBenchmark", "NetOpBenchmark", "PreparedOnce", "SkipNotImplemented",
+           "add_op_benchmarks", "set_threads"]
+
+
+try:
+    from asv_runner.benchmarks.mark import SkipNotImplemented
+except ImportError:  # outside asv (plain imports in tests): an ordinary NotImplementedError
+    SkipNotImplemented = NotImplementedError
 
 
 class NetBenchmark:
-    """Base of the backend x variant x dtype x threads benchmarks: a warmed-up net on the seed's arrays.
+    """Base of the backend x variant x dtype x threads benchmarks of whole loops: a fresh,
+    warmed-up net on the seed's arrays before every sample.
 
     ``variant`` is ``naive`` (the seed's lines) or ``optimised`` (same ops and maths with
     preallocated buffers, ``out=`` and in-place updates; see twolayer/backends/__init__.py).
@@ -37,8 +45,43 @@ class NetBenchmark:
         self.net.sync()
 
 
+class PreparedOnce:
+    """Base of benchmarks that time short calls: their state is prepared on the first call of a
+    parameter set, in ``prepare``, never in an asv ``setup``.
+
+    asv_runner 0.3 re-runs a benchmark's ``setup`` before every timed call (asv#966): ``number``
+    becomes 1 and each sample is one cold call right after the state was rebuilt, so a 4 us op
+    reads 10-30 us with a spread of its own size (and a 188 us matmul as "188+-5000 us"). Without
+    ``setup``, asv calibrates ``number`` to fill ``sample_time`` again. Timed methods start with
+    ``if params != self.prepared_for: self.ready(params)`` (a tuple comparison, ~40 ns per call,
+    the same for every backend); asv's warm-up and calibration absorb the first, preparing call.
+    A ``NotImplementedError`` from ``prepare`` skips the point (asv's ``SkipNotImplemented``).
+    The benchmark modules must define no module-level ``setup`` either: asv would find it.
+    """
+
+    prepared_for = None
+
+    def prepare(self, *params):
+        raise NotImplementedError
+
+    def ready(self, params):
+        try:
+            self.prepare(*params)
+        except NotImplementedError as exc:
+            raise SkipNotImplemented(str(exc) or type(exc).__name__) from None
+        self.prepared_for = params
+
+
+class NetOpBenchmark(PreparedOnce):
+    """Base of the per-op benchmarks: ``NetBenchmark``'s grid and net, prepared once (see above)."""
+
+    params = NetBenchmark.params
+    param_names = NetBenchmark.param_names
+    prepare = NetBenchmark.setup
+
+
 def add_op_benchmarks(cls, sync=False):
-    """Give `cls` one ``time_<op>`` method per op of ``twolayer.problem.OP_NAMES``, so a suite
+    """Give `cls` (a ``PreparedOnce`` with a ``net``) one ``time_<op>`` method per op of ``twolayer.problem.OP_NAMES``, so a suite
     always times exactly the ops the backends define. With `sync`, each timed call ends with
     ``net.sync()`` (work queued on a GPU is finished inside the timed region)."""
     for op_name in OP_NAMES:
@@ -49,10 +92,14 @@ def add_op_benchmarks(cls, sync=False):
 def _time_op(class_name, op_name, sync):
     if sync:
         def time_op(self, *params):
+            if params != self.prepared_for:
+                self.ready(params)
             getattr(self.net, op_name)()
             self.net.sync()
     else:
         def time_op(self, *params):
+            if params != self.prepared_for:
+                self.ready(params)
             getattr(self.net, op_name)()
     time_op.__name__ = f"time_{op_name}"
     time_op.__qualname__ = f"{class_name}.time_{op_name}"

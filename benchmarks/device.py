@@ -3,7 +3,7 @@
 Dedicated classes keep the default grid small: only torch on cuda is measured here (the CPU
 numbers of the same run are ``Loop``'s and ``PerOp``'s at all cores), threads are fixed at all
 cores (the launching thread's pool), and where no GPU is visible (``torch.cuda.is_available()``
-is False) setup raises ``NotImplementedError``, so asv records the points as skipped.
+is False) building the net raises ``NotImplementedError``, so asv records the points as skipped.
 
 GPU timing: kernels are queued asynchronously, so every timed call ends with ``net.sync()``
 (``torch.cuda.synchronize``); ``train`` synchronises once at its end and reads each step's loss
@@ -11,26 +11,29 @@ only afterwards, as on the CPU.
 """
 from twolayer.problem import STEPS
 
-from .common import ALL_CORES, DEVICES, DTYPES, VARIANTS, add_op_benchmarks, make_net, set_threads
+from .common import (ALL_CORES, DEVICES, DTYPES, VARIANTS, PreparedOnce, add_op_benchmarks, make_net,
+                     set_threads)
+
+PARAMS = [["torch"], list(VARIANTS), list(DTYPES), [d for d in DEVICES if d != "cpu"]]
+PARAM_NAMES = ["backend", "variant", "dtype", "device"]
 
 
-class _DeviceNet:
-    params = [["torch"], list(VARIANTS), list(DTYPES), [d for d in DEVICES if d != "cpu"]]
-    param_names = ["backend", "variant", "dtype", "device"]
-
-    def setup(self, backend, variant, dtype, device):
-        set_threads(ALL_CORES)
-        self.net = make_net(backend, dtype, device=device, variant=variant)  # BackendUnavailable: skip
-        self.net.step()
-        self.net.sync()
+def _device_net(self, backend, variant, dtype, device):
+    """A warmed-up net on `device` (BackendUnavailable, a NotImplementedError, where there is none)."""
+    set_threads(ALL_CORES)
+    self.net = make_net(backend, dtype, device=device, variant=variant)
+    self.net.step()
+    self.net.sync()
 
 
-class DeviceLoop(_DeviceNet):
+class DeviceLoop:
     """Wall time of ``train(500)`` per device (synchronised at the end).
 
     Timing attributes: as ``Loop`` but 3-5 samples in one round.
     """
 
+    params, param_names = PARAMS, PARAM_NAMES
+    setup = _device_net
     number = 1
     repeat = (3, 5, 10.0)
     rounds = 1
@@ -41,12 +44,14 @@ class DeviceLoop(_DeviceNet):
         self.net.train(STEPS)
 
 
-class DevicePerOp(_DeviceNet):
+class DevicePerOp(PreparedOnce):
     """One call of each op followed by ``sync()`` (a no-op on the CPU).
 
     Timing attributes: 5-10 samples of 10 ms in one round (a reduced ``PerOp``).
     """
 
+    params, param_names = PARAMS, PARAM_NAMES
+    prepare = _device_net  # prepared once per parameter set: see common.PreparedOnce
     sample_time = 0.01
     repeat = (5, 10, 1.0)
     rounds = 1

@@ -5,11 +5,14 @@ suite always has exactly the ops the backends define, in the seed's order. Every
 the matmuls go to a threaded BLAS, and torch also threads elementwise ops above 32,768
 elements (the w1 update has 100,000), so the thread count matters for both kinds.
 """
-from .common import NetBenchmark, add_op_benchmarks
+from .common import NetOpBenchmark, add_op_benchmarks
 
 
-class PerOp(NetBenchmark):
+class PerOp(NetOpBenchmark):
     """Time of one call of each op on a warmed-up training state (seconds per call).
+
+    The state is built once per parameter set (``common.PreparedOnce``), so asv times batches
+    of calls on a warm state rather than one cold call per sample.
 
     Timing attributes: ops take 2-300 us, so asv picks ``number`` to fill ``sample_time``
     = 10 ms per sample (timer overhead < 0.01 %); ``repeat`` = 10 to 20 samples (at most 2 s)

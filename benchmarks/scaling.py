@@ -2,7 +2,7 @@
 
 Skipped unless ``TWOLAYER_BENCH_SLOW=1`` is set in the environment of ``asv run`` (as
 scikit-image's suite skips its slow benchmarks unless ``ASV_SKIP_SLOW`` says otherwise): every
-setup raises ``NotImplementedError`` otherwise, so the default run does not pay for it::
+building the net raises ``NotImplementedError`` otherwise, so the default run does not pay for it::
 
     TWOLAYER_BENCH_SLOW=1 asv run -b scaling ...
     python -m twolayer.scaling --results results     # the plot, html/report/scaling.png
@@ -18,35 +18,37 @@ rate is scaled by (64·100)/(N·H) so that larger problems do not diverge to inf
 from twolayer.data import initial_arrays
 from twolayer.scaling import SCALING_H, SCALING_N, SCALING_STEPS, point_skipped, scaled_learning_rate, slow_enabled
 
-from .common import ALL_CORES, BACKENDS, make_net, set_threads
+from .common import ALL_CORES, BACKENDS, PreparedOnce, make_net, set_threads
 
 DTYPE = "float64"
 
 
-class _Scaled:
-    params = [list(BACKENDS), list(SCALING_N), list(SCALING_H)]
-    param_names = ["backend", "N", "H"]
-    timeout = 300
-
-    def setup(self, backend, N, H):
-        if not slow_enabled():
-            raise NotImplementedError("scaling benchmarks run only with TWOLAYER_BENCH_SLOW=1")
-        if point_skipped(N, H):
-            raise NotImplementedError(f"N*H = {N * H} is above the grid's limit")
-        set_threads(ALL_CORES)
-        self.net = make_net(backend, DTYPE, arrays=initial_arrays(DTYPE, n=N, h=H))
-        self.net.s.learning_rate = scaled_learning_rate(N, H)
-        self.net.step()
-        self.net.sync()
+PARAMS = [list(BACKENDS), list(SCALING_N), list(SCALING_H)]
+PARAM_NAMES = ["backend", "N", "H"]
 
 
-class ScalingLoop(_Scaled):
+def _scaled_net(self, backend, N, H):
+    """A warmed-up float64 net at batch N, hidden H (NotImplementedError: the point is skipped)."""
+    if not slow_enabled():
+        raise NotImplementedError("scaling benchmarks run only with TWOLAYER_BENCH_SLOW=1")
+    if point_skipped(N, H):
+        raise NotImplementedError(f"N*H = {N * H} is above the grid's limit")
+    set_threads(ALL_CORES)
+    self.net = make_net(backend, DTYPE, arrays=initial_arrays(DTYPE, n=N, h=H))
+    self.net.s.learning_rate = scaled_learning_rate(N, H)
+    self.net.step()
+    self.net.sync()
+
+
+class ScalingLoop:
     """Wall time of ``train(SCALING_STEPS)`` at batch N, hidden H.
 
     Timing attributes: ``number`` = 1 (fresh weights from setup each sample), 2-3 samples in
     one round: a sweep, read as a curve, not a regression gate.
     """
 
+    params, param_names, timeout = PARAMS, PARAM_NAMES, 300
+    setup = _scaled_net
     number = 1
     repeat = (2, 3, 20.0)
     rounds = 1
@@ -56,22 +58,28 @@ class ScalingLoop(_Scaled):
         self.net.train(SCALING_STEPS)
 
 
-class ScalingMatmul(_Scaled):
+class ScalingMatmul(PreparedOnce):
     """The two large matmuls at batch N, hidden H: ``h = x @ w1`` (N x 1000 x H) and
     ``grad_w1 = x.T @ grad_h`` (1000 x N x H), one call each.
 
     Timing attributes: 5-10 samples of at least 50 ms, one round, 0.1 s warm-up.
     """
 
+    params, param_names, timeout = PARAMS, PARAM_NAMES, 300
+    prepare = _scaled_net  # prepared once per parameter set: see common.PreparedOnce
     sample_time = 0.05
     repeat = (5, 10, 5.0)
     rounds = 1
     warmup_time = 0.1
 
-    def time_h(self, backend, N, H):
+    def time_h(self, *params):
+        if params != self.prepared_for:
+            self.ready(params)
         self.net.h()
         self.net.sync()
 
-    def time_grad_w1(self, backend, N, H):
+    def time_grad_w1(self, *params):
+        if params != self.prepared_for:
+            self.ready(params)
         self.net.grad_w1()
         self.net.sync()
