@@ -32,6 +32,8 @@ _SLOW = _os.environ.get("TWOLAYER_TEST_SLOWDOWN") == "1"
 
 
 def _slow_time_h(self, *params):
+    if params != self.prepared_for:
+        self.ready(params)
     self.net.h()
     if _SLOW:
         _end = _time.perf_counter() + 0.02
