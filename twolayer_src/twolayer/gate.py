@@ -89,8 +89,9 @@ def run_echoed(cmd, cwd):
     return proc.returncode, "".join(lines)
 
 
-def fail(message):
-    print(f"twolayer.gate: error: {message}", file=sys.stderr)
+def fail(message, prog="twolayer.gate"):
+    """Print a one-line error for `prog` on stderr; return the bad-input exit status, 2."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
     return 2
 
 

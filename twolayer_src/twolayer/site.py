@@ -317,8 +317,14 @@ def _normalized(rel, data):
         info = json.loads(data)
         info.pop("timestamp", None)
         return json.dumps(info, sort_keys=True).encode()
-    if rel == "regressions.xml":    # the feed's own <updated> is the time of publishing
-        return re.sub(rb"<updated>[^<]*</updated>", b"", data, count=1)
+    if rel == "regressions.json":   # asv lists the regressions in no fixed order
+        doc = json.loads(data)
+        doc["regressions"] = sorted(doc.get("regressions", []), key=lambda r: json.dumps(r, sort_keys=True))
+        return json.dumps(doc, sort_keys=True).encode()
+    if rel == "regressions.xml":    # the feed's own <updated> is the time of publishing; entries unordered
+        data = re.sub(rb"<updated>[^<]*</updated>", b"", data, count=1)
+        entries = re.findall(rb"<entry>.*?</entry>", data, flags=re.S)
+        return re.sub(rb"<entry>.*?</entry>", b"", data, flags=re.S) + b"".join(sorted(entries))
     return data
 
 

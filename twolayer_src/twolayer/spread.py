@@ -13,9 +13,14 @@ import tempfile
 from pathlib import Path
 
 from . import asvconf
-from .gate import asv_executable, fail, rev_exists
+from .gate import asv_executable, rev_exists
+from .gate import fail as _fail
 
 MACHINE = "spread"
+
+
+def fail(message):
+    return _fail(message, prog="twolayer.spread")
 
 
 def medians(results_dir):

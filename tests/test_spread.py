@@ -1,0 +1,55 @@
+"""The run-to-run spread command: its arithmetic, a real (small) pair of runs, and bad input."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TEST_ENV_DIR, asv_env
+from twolayer.spread import spread_table
+
+SPREAD = [sys.executable, "-m", "twolayer.spread"]
+
+
+def test_spread_table_counts_within_5_and_10_percent():
+    first = {("a",): 1.0, ("b",): 1.0, ("c",): 1.0, ("d",): 1.0}
+    second = {("a",): 1.04, ("b",): 0.93, ("c",): 1.2, ("d",): 1.0, ("only_here",): 5.0}
+    lines, ratios = spread_table(first, second, worst=2)
+    assert len(ratios) == 4
+    assert "medians within  5 %:  50.0%" in lines[1] and "medians within 10 %:  75.0%" in lines[2]
+    assert lines[4].strip().startswith("x1.200  c")
+    with pytest.raises(ValueError, match="no benchmark in common"):
+        spread_table({("a",): 1.0}, {("b",): 1.0})
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    """A clone of HEAD whose .asv/env is the tests' environment folder."""
+    path = tmp_path_factory.mktemp("spread") / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
+    (path / ".asv").mkdir()
+    TEST_ENV_DIR.mkdir(parents=True, exist_ok=True)
+    os.symlink(TEST_ENV_DIR, path / ".asv" / "env")
+    return path
+
+
+def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
+    proc = subprocess.run([*SPREAD, "--root", str(clone), "-b", r"^ops\.PerOp\.time_h_relu\b"],
+                          env=asv_env(asv_home), text=True, capture_output=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "run 1: $" in out and "run 2: $" in out
+    assert "benchmark parameter sets compared: 16" in out      # 2 backends x 2 variants x 2 dtypes x 2 threads
+    assert "medians within  5 %:" in out and "medians within 10 %:" in out and "worst 10:" in out
+    print(out)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no-such-rev"], "unknown revision 'no-such-rev'"),
+    (["HEAD", "--env", "numpy"], "bad environment 'numpy'"),
+    (["HEAD", "--env", "jax=1"], "not in the matrix: jax"),
+])
+def test_spread_bad_input_is_one_line_exit_2(clone, args, message):
+    proc = subprocess.run([*SPREAD, "--root", str(clone), *args], text=True, capture_output=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
