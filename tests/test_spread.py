@@ -14,8 +14,11 @@ SPREAD = [sys.executable, "-m", "twolayer.spread"]
 def test_spread_table_counts_within_5_and_10_percent():
     first = {("a",): 1.0, ("b",): 1.0, ("c",): 1.0, ("d",): 1.0}
     second = {("a",): 1.04, ("b",): 0.93, ("c",): 1.2, ("d",): 1.0, ("only_here",): 5.0}
-    lines, ratios = spread_table(first, second, worst=2)
+    groups = {("a",): "threads=1", ("b",): "threads=1", ("c",): "threads=2"}
+    lines, ratios = spread_table(first, second, worst=2, groups=groups)
     assert len(ratios) == 4
+    assert lines[-2:] == ["threads=1: 2 sets, within 5 %  50.0%, within 10 % 100.0%",
+                          "threads=2: 1 sets, within 5 %   0.0%, within 10 %   0.0%"]
     assert "medians within  5 %:  50.0%" in lines[1] and "medians within 10 %:  75.0%" in lines[2]
     assert lines[4].strip().startswith("x1.200  c")
     with pytest.raises(ValueError, match="no benchmark in common"):
@@ -41,6 +44,7 @@ def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
     assert "run 1: $" in out and "run 2: $" in out
     assert "benchmark parameter sets compared: 16" in out      # 2 backends x 2 variants x 2 dtypes x 2 threads
     assert "medians within  5 %:" in out and "medians within 10 %:" in out and "worst 10:" in out
+    assert "threads=1: 8 sets" in out and "threads=2: 8 sets" in out
     print(out)
 
 

@@ -38,13 +38,29 @@ def medians(results_dir):
     return out
 
 
-def spread_table(first, second, worst=10):
-    """Summary lines comparing two {key: median} maps (ratios of the slower to the faster)."""
+def thread_groups(results_dir, keys):
+    """{key: 'threads=N'} for the keys of benchmarks that have a `threads` parameter."""
+    import json
+    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
+    groups = {}
+    for key in keys:
+        names = benchmarks.get(key[0], {}).get("param_names", [])
+        if "threads" in names:
+            groups[key] = f"threads={key[1 + names.index('threads')]}"
+    return groups
+
+
+def spread_table(first, second, worst=10, groups=None):
+    """Summary lines comparing two {key: median} maps (ratios of the slower to the faster),
+    then the same shares within each group of `groups` ({key: label}, e.g. by thread count)."""
     common = sorted(set(first) & set(second))
     if not common:
         raise ValueError("the two runs have no benchmark in common")
     ratios = {k: max(first[k], second[k]) / min(first[k], second[k]) for k in common}
-    within = lambda f: sum(r <= f for r in ratios.values()) / len(ratios)  # noqa: E731
+
+    def within(f, keys=ratios):
+        return sum(ratios[k] <= f for k in keys) / len(keys)
+
     lines = [f"benchmark parameter sets compared: {len(ratios)}",
              f"medians within  5 %: {within(1.05):6.1%}",
              f"medians within 10 %: {within(1.10):6.1%}",
@@ -52,6 +68,10 @@ def spread_table(first, second, worst=10):
     for key, r in sorted(ratios.items(), key=lambda kv: -kv[1])[:worst]:
         name = key[0] + ("(" + ", ".join(map(str, key[1:])) + ")" if len(key) > 1 else "")
         lines.append(f"  x{r:5.3f}  {name}  {first[key]:.4g} vs {second[key]:.4g}")
+    for label in sorted(set((groups or {}).values())):
+        keys = [k for k in ratios if groups.get(k) == label]
+        lines.append(f"{label}: {len(keys)} sets, within 5 % {within(1.05, keys):6.1%}, "
+                     f"within 10 % {within(1.10, keys):6.1%}")
     return lines, ratios
 
 
@@ -98,8 +118,9 @@ def main(argv=None):
             if proc.returncode != 0:
                 return fail(f"asv run {i} exited {proc.returncode}")
             runs.append(medians(Path(tmp) / f"results{i}"))
+        groups = thread_groups(Path(tmp) / "results1", runs[0])
     try:
-        lines, _ = spread_table(*runs)
+        lines, _ = spread_table(*runs, groups=groups)
     except ValueError as exc:
         return fail(str(exc))
     print("\n".join(lines))
