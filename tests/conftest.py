@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from twolayer.threads import THREAD_COUNTS, set_threads
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the benchmark suite (benchmarks/) is importable in tests
 BIN = Path(sys.executable).parent
@@ -68,3 +70,21 @@ def quick_run(tmp_path_factory, asv_home):
     proc = run_asv(["--config", str(conf), "run", "--quick", "--show-stderr",
                     "--machine", TEST_MACHINE, "HEAD^!"], asv_home)
     return tmp, proc
+
+
+@pytest.fixture(params=THREAD_COUNTS, ids=lambda n: f"{n}threads")
+def threads(request):
+    """Every thread pool limited to each of twolayer.threads.THREAD_COUNTS in turn."""
+    set_threads(request.param)
+    yield request.param
+    set_threads(max(THREAD_COUNTS))
+
+
+def clone_with_test_envs(tmp_path_factory, name):
+    """A git clone of HEAD whose .asv/env is the tests' environment folder, so none is built twice."""
+    path = tmp_path_factory.mktemp(name) / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
+    (path / ".asv").mkdir()
+    TEST_ENV_DIR.mkdir(parents=True, exist_ok=True)
+    os.symlink(TEST_ENV_DIR, path / ".asv" / "env")
+    return path

@@ -4,7 +4,6 @@ import json
 import math
 import subprocess
 
-import pytest
 
 from conftest import TEST_ENV_DIR, TEST_MACHINE, TEST_MATRIX, run_asv
 from twolayer.problem import OP_NAMES

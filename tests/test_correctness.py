@@ -4,15 +4,8 @@ import pytest
 import torch
 
 from twolayer import data, problem
-from twolayer.backends import make_net
+from twolayer.backends import VARIANTS, make_net
 from twolayer.threads import THREAD_COUNTS, set_threads
-
-
-@pytest.fixture(params=THREAD_COUNTS, ids=lambda n: f"{n}threads")
-def threads(request):
-    set_threads(request.param)
-    yield request.param
-    set_threads(max(THREAD_COUNTS))
 
 
 def histories(dtype):
@@ -48,11 +41,12 @@ def test_float32_loss_histories_agree(threads):
     np.testing.assert_allclose(h["torch"], h["numpy"], rtol=2e-2, atol=0)
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("dtype", problem.DTYPES)
-def test_gradients_equal_autograd(backend, dtype):
+def test_gradients_equal_autograd(backend, dtype, variant):
     """The hand-written backprop equals torch autograd on the same network and arrays."""
-    net = make_net(backend, dtype)
+    net = make_net(backend, dtype, variant=variant)
     for name in problem.OP_NAMES[:problem.OP_NAMES.index("grad_w1") + 1]:
         getattr(net, name)()
     got = net.arrays()
@@ -69,10 +63,11 @@ def test_gradients_equal_autograd(backend, dtype):
     np.testing.assert_allclose(got["grad_w2"], w2.grad.numpy(), rtol=rtol, atol=rtol * abs(w2.grad).max().item())
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("dtype", problem.DTYPES)
-def test_ops_one_by_one_equal_step(backend, dtype):
-    by_ops, by_step = make_net(backend, dtype), make_net(backend, dtype)
+def test_ops_one_by_one_equal_step(backend, dtype, variant):
+    by_ops, by_step = (make_net(backend, dtype, variant=variant) for _ in range(2))
     for _ in range(3):
         for name in problem.OP_NAMES:
             getattr(by_ops, name)()

@@ -1,11 +1,10 @@
 """The regression gate, for real: a temporary clone, a commit that slows one op, a comment-only commit."""
-import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, TEST_ENV_DIR, asv_env
+from conftest import asv_env, clone_with_test_envs
 
 GATE = [sys.executable, "-m", "twolayer.gate"]
 # The op the slow commit touches, at the points this machine measures stably: numpy at 1 thread
@@ -28,13 +27,7 @@ def gate(clone, home, *args):
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
-    """A clone of HEAD whose .asv/env is the tests' environment folder, so none is built twice."""
-    path = tmp_path_factory.mktemp("gate") / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
-    (path / ".asv").mkdir()
-    TEST_ENV_DIR.mkdir(parents=True, exist_ok=True)
-    os.symlink(TEST_ENV_DIR, path / ".asv" / "env")
-    return path
+    return clone_with_test_envs(tmp_path_factory, "gate")
 
 
 def commit_edit(clone, old, new, message):

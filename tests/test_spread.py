@@ -1,11 +1,10 @@
 """The run-to-run spread command: its arithmetic, a real (small) pair of runs, and bad input."""
-import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, TEST_ENV_DIR, asv_env
+from conftest import asv_env, clone_with_test_envs
 from twolayer.spread import spread_table
 
 SPREAD = [sys.executable, "-m", "twolayer.spread"]
@@ -27,13 +26,7 @@ def test_spread_table_counts_within_5_and_10_percent():
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
-    """A clone of HEAD whose .asv/env is the tests' environment folder."""
-    path = tmp_path_factory.mktemp("spread") / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
-    (path / ".asv").mkdir()
-    TEST_ENV_DIR.mkdir(parents=True, exist_ok=True)
-    os.symlink(TEST_ENV_DIR, path / ".asv" / "env")
-    return path
+    return clone_with_test_envs(tmp_path_factory, "spread")
 
 
 def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
