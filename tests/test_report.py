@@ -58,7 +58,7 @@ def test_html_page_and_plots(mini, tmp_path):
     for png in pngs:
         assert f"src='{png}'" in page
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "<table>" in page and "the BLAS (torch&#x27;s MKL" in page
+    assert "<table>" in page and "he BLAS (torch&#x27;s MKL" in page
     assert (tmp_path / "report.md").read_text().startswith("# NumPy vs PyTorch, op by op")
 
 
