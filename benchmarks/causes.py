@@ -16,7 +16,7 @@ import numpy as np
 from twolayer.backends import BACKENDS, make_net
 from twolayer.problem import DTYPES, MATMUL_OPS
 
-from .common import THREAD_COUNTS, PreparedOnce, set_threads, torch
+from .common import THREAD_COUNTS, PreparedOnce, ShortCallTiming, set_threads, torch
 
 # The operands of each matmul line, as attributes of the training state (".T" = transposed view).
 MATMUL_OPERANDS = {
@@ -40,19 +40,15 @@ def _operand(state, spec):
     return array.T if t == "T" else array
 
 
-class SameArrays(PreparedOnce):
+class SameArrays(ShortCallTiming, PreparedOnce):
     """One matmul of the step on identical NumPy memory: ``np.dot`` vs ``torch.mm`` on from_numpy views.
 
-    Timing as ``ops.PerOp``: ~10 ms samples, 10-30 per round, 2 rounds; the arrays are
-    prepared once per parameter set (``common.PreparedOnce``).
+    Timing as ``ops.PerOp`` (``common.ShortCallTiming``); the arrays are prepared once per
+    parameter set (``common.PreparedOnce``).
     """
 
     params = [list(BACKENDS), list(DTYPES), list(THREAD_COUNTS)]
     param_names = ["backend", "dtype", "threads"]
-    sample_time = 0.01
-    repeat = (10, 30, 5.0)
-    rounds = 2
-    warmup_time = 0.1
 
     def prepare(self, backend, dtype, threads):
         _require_torch(backend)
@@ -82,7 +78,7 @@ for _op in MATMUL_OPERANDS:
 del _op
 
 
-class Overhead(PreparedOnce):
+class Overhead(ShortCallTiming, PreparedOnce):
     """One call of each kind on 4x4 arrays (1 thread): the per-call cost around the arithmetic.
 
     A step's line makes 1 to 3 such calls (``twolayer.causes.OP_CALLS``); on 4x4 arrays the
@@ -92,10 +88,6 @@ class Overhead(PreparedOnce):
 
     params = [list(BACKENDS), list(DTYPES)]
     param_names = ["backend", "dtype"]
-    sample_time = 0.01
-    repeat = (10, 30, 3.0)
-    rounds = 2
-    warmup_time = 0.05
 
     def prepare(self, backend, dtype):
         _require_torch(backend)
@@ -173,7 +165,7 @@ MASK_FORMS = {
 }
 
 
-class MaskForms(PreparedOnce):
+class MaskForms(ShortCallTiming, PreparedOnce):
     """The mask line ``grad_h = grad_h_relu.copy(); grad_h[h < 0] = 0`` in each of its forms (1 thread).
 
     64x100 arrays (6,400 elements: below torch's 32,768-element threading threshold, so the
@@ -182,10 +174,6 @@ class MaskForms(PreparedOnce):
 
     params = [list(BACKENDS), list(MASK_FORMS), list(DTYPES)]
     param_names = ["backend", "form", "dtype"]
-    sample_time = 0.01
-    repeat = (10, 30, 3.0)
-    rounds = 2
-    warmup_time = 0.05
 
     def prepare(self, backend, form, dtype):
         if backend not in MASK_FORMS[form]:

@@ -14,7 +14,7 @@ from twolayer.problem import DTYPES, OP_NAMES
 from twolayer.threads import ALL_CORES, THREAD_COUNTS, set_threads
 
 __all__ = ["ALL_CORES", "BACKENDS", "DEVICES", "DTYPES", "THREAD_COUNTS", "VARIANTS",
-           "NetBenchmark", "NetOpBenchmark", "PreparedOnce", "SkipNotImplemented",
+           "NetBenchmark", "NetOpBenchmark", "PreparedOnce", "ShortCallTiming", "SkipNotImplemented",
            "add_op_benchmarks", "set_threads"]
 
 
@@ -72,7 +72,26 @@ class PreparedOnce:
         self.prepared_for = params
 
 
-class NetOpBenchmark(PreparedOnce):
+class ShortCallTiming:
+    """Timing attributes of the µs-scale benchmarks (ops, causes): ~10 ms samples, 5-10 per
+    round, 6 rounds (30-60 samples per median).
+
+    Why 6 short rounds rather than 2 long ones: on a shared 2-core VM the host moves between a
+    fast and a slow state for 10-30 s at a time, invisible to the guest (no steal time): a
+    2-thread torch matmul of 9 µs reads 23-25 µs in the slow state (``twolayer.spread``).
+    A round's samples of one parameter set take ~0.1 s, so they all land in one state; rounds
+    are minutes apart, so they are independent draws. With 2 rounds a median is a toss-up
+    between the states; with 6 the state that holds most of the time decides it.
+    ``warmup_time`` 0.05 s: the state is already warm from ``prepare``'s step.
+    """
+
+    sample_time = 0.01
+    repeat = (5, 10, 1.0)
+    rounds = 6
+    warmup_time = 0.05
+
+
+class NetOpBenchmark(ShortCallTiming, PreparedOnce):
     """Base of the per-op benchmarks: ``NetBenchmark``'s grid and net, prepared once (see above)."""
 
     params = NetBenchmark.params

@@ -14,22 +14,13 @@ class PerOp(NetOpBenchmark):
     The state is built once per parameter set (``common.PreparedOnce``), so asv times batches
     of calls on a warm state rather than one cold call per sample.
 
-    Timing attributes: ops take 2-300 us, so asv picks ``number`` to fill ``sample_time``
-    = 10 ms per sample (timer overhead < 0.01 %); ``repeat`` = 10 to 20 samples (at most 2 s)
-    per round and 2 ``rounds`` in separate processes give medians that hold across process
-    effects (allocator state, thread placement); ``warmup_time`` 0.1 s brings caches and
-    the CPU's clock to a steady state after setup.
-
-    The ``variant`` parameter doubled the grid (11 ops x 2 backends x 2 variants x 2 dtypes
-    x 2 thread counts = 176 points), so ``repeat`` went from (10, 30, 5 s) to (10, 20, 2 s):
-    40 samples per median over the two rounds still give a median to a few per cent, and the
-    per-op part of a default run grows by half rather than doubling (about 2 min per environment).
+    Timing attributes (``common.ShortCallTiming``): ops take 1-300 µs, so asv picks ``number``
+    to fill ``sample_time`` = 10 ms per sample (timer overhead < 0.01 %); 5-10 samples in each
+    of 6 ``rounds``, each round in its own process minutes apart from the others, so that
+    neither one process's state (allocator, thread placement) nor a slow spell of the shared
+    host decides the median.
     """
 
-    sample_time = 0.01
-    repeat = (10, 20, 2.0)
-    rounds = 2
-    warmup_time = 0.1
     timeout = 120
 
 
