@@ -19,7 +19,7 @@ export OPENBLAS_NUM_THREADS ?= $(NPROC)
 BASE ?= HEAD~1
 FACTOR ?= 1.25
 
-.PHONY: tools bench test publish preview clean-envs compare spread history
+.PHONY: tools bench test publish preview clean-envs compare spread phases history
 
 tools: $(VENV)/.installed
 
@@ -43,6 +43,12 @@ compare: tools
 
 spread: tools
 	$(BIN)/python -m twolayer.spread HEAD
+
+# Is the 2-thread noise the host's? One op timed for a minute, window by window (tools venv:
+# the default environment's numpy and torch). `make phases THREADS=1` for the 1-thread baseline.
+THREADS ?= $(NPROC)
+phases: tools
+	$(BIN)/python -m twolayer.phases --threads $(THREADS) --quiet
 
 # Every commit of main from HISTORY_FROM on that this machine has no results for. HISTORY_FROM is
 # the first commit whose package has the API the current suite uses (variant=, devices).
