@@ -19,7 +19,7 @@ export OPENBLAS_NUM_THREADS ?= $(NPROC)
 BASE ?= HEAD~1
 FACTOR ?= 1.25
 
-.PHONY: tools bench test publish preview clean-envs compare spread phases history
+.PHONY: tools bench test publish preview clean-envs compare spread phases sweep history
 
 tools: $(VENV)/.installed
 
@@ -49,6 +49,16 @@ spread: tools
 THREADS ?= $(NPROC)
 phases: tools
 	$(BIN)/python -m twolayer.phases --threads $(THREADS) --quiet
+
+# The size sweep (benchmarks/scaling.py, skipped unless TWOLAYER_BENCH_SLOW=1), over the matrix,
+# then the report with its plot. Run it on the commit `make bench` measured (SWEEP_REV=<commit>):
+# the report shows the most recent commit with results, and a sweep alone has no per-op numbers.
+SWEEP_REV ?= HEAD
+sweep: tools
+	$(BIN)/asv machine --yes $(MACHINE_ARG)
+	TWOLAYER_BENCH_SLOW=1 $(BIN)/asv run $(MACHINE_ARG) --show-stderr -b '^scaling\.' "$(SWEEP_REV)^!"
+	$(BIN)/python -m twolayer.report $(MACHINE_ARG) --html > /dev/null
+	$(BIN)/python -m twolayer.site publish
 
 # Every commit of main from HISTORY_FROM on that this machine has no results for. HISTORY_FROM is
 # the first commit whose package has the API the current suite uses (variant=, devices).

@@ -59,7 +59,23 @@ def test_html_page_and_plots(mini, tmp_path):
         assert f"src='{png}'" in page
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<table>" in page and "he BLAS (torch&#x27;s MKL" in page
+    assert "Scaling with size" not in page and "scaling.png" not in pngs   # no sweep in these results
     assert (tmp_path / "report.md").read_text().startswith("# NumPy vs PyTorch, op by op")
+
+
+def test_html_shows_the_size_sweep_where_results_hold_one(tmp_path):
+    """The committed results hold a sweep (TWOLAYER_BENCH_SLOW=1 asv run -b scaling at 3867cd5): the
+    report plots it beside the per-op pages, with its environment and commit."""
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "twolayer.report", "--machine", "kvm-epyc-2core", "--commit", "3867cd5",
+                           "-E", "numpy2.4.6,torch2.13.0", "--html-dir", str(out), "-o", str(tmp_path / "r.md")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "index.html").read_text()
+    assert "<h2 id='scaling'>Scaling with size</h2>" in page and "<img src='scaling.png'" in page
+    assert "commit <code>3867cd5c</code>" in page
+    png = (out / "scaling.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
 
 
 def test_report_refuses_to_write_into_results(mini):

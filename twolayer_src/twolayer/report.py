@@ -411,8 +411,9 @@ def _short_env(env, envs):
     return "\n".join(s for s in env.split("-") if s not in common) or env
 
 
-def write_html(report, out_dir):
-    """index.html and PNG plots in `out_dir` (created); returns the index path."""
+def write_html(report, out_dir, scaling=None):
+    """index.html and PNG plots in `out_dir` (created); returns the index path. `scaling` is the
+    size sweep's plot, ``(png file name in out_dir, environment, commit)``, shown when given."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -483,6 +484,13 @@ def write_html(report, out_dir):
             body.append(f"<h3>{html.escape(g.title)}</h3>{table}<p>{_md_inline(g.summary)}</p>"
                         f"<img src='{png}' alt='per-op times {html.escape(g.title)}'><h4>Why, op by op</h4><ul>"
                         + "".join(f"<li>{_md_inline(s)}</li>" for s in g.sentences) + "</ul>")
+    if scaling:
+        png, env, commit = scaling
+        body.append("<h2 id='scaling'>Scaling with size</h2><p>The loop (20 steps) and the two large matmuls "
+                    "over batch N and hidden size H (<code>benchmarks/scaling.py</code>, float64, all cores, "
+                    f"run with <code>TWOLAYER_BENCH_SLOW=1</code>); environment <code>{html.escape(env)}</code>, "
+                    f"commit <code>{html.escape(commit[:8])}</code>. numpy/torch &gt; 1: torch faster.</p>"
+                    f"<img src='{png}' alt='scaling with size'>")
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>twolayer-bench: NumPy vs PyTorch per op"
             "</title><style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}td:nth-child(n+3){text-align:right}"
@@ -533,7 +541,11 @@ def main(argv=None):
         else:
             print(text)
         if args.html or args.html_dir:
-            print(f"report: {write_html(report, html_dir)}", file=sys.stderr)
+            from .scaling import plot_latest
+            sweep = plot_latest(conf.results_dir, rs.machine, out=os.path.join(html_dir, "scaling.png")) \
+                if os.path.isfile(os.path.join(conf.results_dir, "benchmarks.json")) else None
+            scaling = ("scaling.png", sweep[1].env_name, sweep[1].commit_hash) if sweep else None
+            print(f"report: {write_html(report, html_dir, scaling)}", file=sys.stderr)
     except BadInput as exc:
         print(f"twolayer-report: error: {exc}", file=sys.stderr)
         return 2

@@ -137,6 +137,26 @@ def plot(pts, out, peak=None, title=""):
     return out
 
 
+def plot_latest(results_dir="results", machine=None, env=None, out=DEFAULT_OUT):
+    """Plot the newest sweep in `results_dir` (first environment with one, or containing `env`).
+
+    Returns ``(out, result, ratio rows)``, or None when no results hold a sweep.
+    """
+    from .peak import load_latest, summarise
+    from .threads import ALL_CORES
+    benchmarks, results = load_latest(results_dir, machine)
+    for res in results:
+        if env and env not in res.env_name:
+            continue
+        pts = points(res, benchmarks)
+        if not pts:
+            continue
+        peak = summarise(res, benchmarks)["peak"].get(("float64", ALL_CORES), (None,))[0]
+        plot(pts, out, peak, f"{res.env_name} (commit {res.commit_hash[:8]})")
+        return out, res, ratio_table(pts)
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m twolayer.scaling", description=__doc__.split("\n")[0])
     parser.add_argument("--results", default="results", help="asv results directory (default: results)")
@@ -144,29 +164,19 @@ def main(argv=None):
     parser.add_argument("--env", help="only environments whose name contains this")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"PNG to write (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
-    from .peak import load_latest, summarise
     if not os.path.exists(os.path.join(args.results, "benchmarks.json")):
         print(f"no asv results in {args.results!r}", file=sys.stderr)
         return 1
-    benchmarks, results = load_latest(args.results, args.machine)
-    for res in results:
-        if args.env and args.env not in res.env_name:
-            continue
-        pts = points(res, benchmarks)
-        if not pts:
-            continue
-        peaks = summarise(res, benchmarks)["peak"]
-        from .threads import ALL_CORES
-        peak = peaks.get(("float64", ALL_CORES), (None,))[0]
-        plot(pts, args.out, peak, f"{res.env_name} (commit {res.commit_hash[:8]})")
-        print(f"{'N':>5} {'H':>5} {'MFLOP/step':>10}  numpy/torch: {'loop':>6} {'h':>6} {'grad_w1':>7}")
-        for n, h, mf, *ratios in ratio_table(pts):
-            print(f"{n:5d} {h:5d} {mf:10.1f}               " + " ".join(
-                f"{r:6.2f}" if r is not None else "     -" for r in ratios))
-        print(f"wrote {args.out}")
-        return 0
-    print("no scaling results found (run with TWOLAYER_BENCH_SLOW=1 asv run -b scaling)", file=sys.stderr)
-    return 1
+    done = plot_latest(args.results, args.machine, args.env, args.out)
+    if done is None:
+        print("no scaling results found (run with TWOLAYER_BENCH_SLOW=1 asv run -b scaling)", file=sys.stderr)
+        return 1
+    print(f"{'N':>5} {'H':>5} {'MFLOP/step':>10}  numpy/torch: {'loop':>6} {'h':>6} {'grad_w1':>7}")
+    for n, h, mf, *ratios in done[2]:
+        print(f"{n:5d} {h:5d} {mf:10.1f}               " + " ".join(
+            f"{r:6.2f}" if r is not None else "     -" for r in ratios))
+    print(f"wrote {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
