@@ -15,11 +15,16 @@ import sys
 import time
 import timeit
 
+from .gate import fail as _fail
 from .problem import DTYPES, OP_NAMES
 from .threads import set_threads
 
 SLOW = 1.25
 """A window is slow when its median is more than this factor above the fastest window's."""
+
+
+def fail(message):
+    return _fail(message, prog="twolayer.phases")
 
 
 def steal_ticks():
@@ -79,10 +84,6 @@ def main(argv=None):
     parser.add_argument("--window", type=float, default=1.0, help="window length in seconds (default 1)")
     parser.add_argument("--quiet", action="store_true", help="only the summary, not every window")
     args = parser.parse_args(argv)
-
-    def fail(message):
-        print(f"twolayer.phases: error: {message}", file=sys.stderr)
-        return 2
 
     for name, value, allowed in (("backend", args.backend, BACKENDS), ("variant", args.variant, VARIANTS),
                                  ("op", args.op, OP_NAMES), ("dtype", args.dtype, DTYPES)):

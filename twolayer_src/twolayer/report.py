@@ -541,10 +541,11 @@ def main(argv=None):
         else:
             print(text)
         if args.html or args.html_dir:
-            from .scaling import plot_latest
-            sweep = plot_latest(conf.results_dir, rs.machine, out=os.path.join(html_dir, "scaling.png")) \
-                if os.path.isfile(os.path.join(conf.results_dir, "benchmarks.json")) else None
-            scaling = ("scaling.png", sweep[1].env_name, sweep[1].commit_hash) if sweep else None
+            from .scaling import plot_result
+            # the size sweep of this commit (make sweep), from the first environment that ran it
+            swept = next((res for _, res in sorted(rs.results.items())
+                          if plot_result(res, rs.benchmarks, os.path.join(html_dir, "scaling.png"))), None)
+            scaling = ("scaling.png", swept.env_name, swept.commit_hash) if swept else None
             print(f"report: {write_html(report, html_dir, scaling)}", file=sys.stderr)
     except BadInput as exc:
         print(f"twolayer-report: error: {exc}", file=sys.stderr)

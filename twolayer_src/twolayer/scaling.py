@@ -137,24 +137,16 @@ def plot(pts, out, peak=None, title=""):
     return out
 
 
-def plot_latest(results_dir="results", machine=None, env=None, out=DEFAULT_OUT):
-    """Plot the newest sweep in `results_dir` (first environment with one, or containing `env`).
-
-    Returns ``(out, result, ratio rows)``, or None when no results hold a sweep.
-    """
-    from .peak import load_latest, summarise
+def plot_result(res, benchmarks, out=DEFAULT_OUT):
+    """Plot the sweep held by one asv Results; returns the ratio rows, or None when it holds none."""
+    from .peak import summarise
     from .threads import ALL_CORES
-    benchmarks, results = load_latest(results_dir, machine)
-    for res in results:
-        if env and env not in res.env_name:
-            continue
-        pts = points(res, benchmarks)
-        if not pts:
-            continue
-        peak = summarise(res, benchmarks)["peak"].get(("float64", ALL_CORES), (None,))[0]
-        plot(pts, out, peak, f"{res.env_name} (commit {res.commit_hash[:8]})")
-        return out, res, ratio_table(pts)
-    return None
+    pts = points(res, benchmarks)
+    if not pts:
+        return None
+    peak = summarise(res, benchmarks)["peak"].get(("float64", ALL_CORES), (None,))[0]
+    plot(pts, out, peak, f"{res.env_name} (commit {res.commit_hash[:8]})")
+    return ratio_table(pts)
 
 
 def main(argv=None):
@@ -167,12 +159,15 @@ def main(argv=None):
     if not os.path.exists(os.path.join(args.results, "benchmarks.json")):
         print(f"no asv results in {args.results!r}", file=sys.stderr)
         return 1
-    done = plot_latest(args.results, args.machine, args.env, args.out)
-    if done is None:
+    from .peak import load_latest
+    benchmarks, results = load_latest(args.results, args.machine)
+    rows = next((rows for res in results if not args.env or args.env in res.env_name
+                 for rows in [plot_result(res, benchmarks, args.out)] if rows), None)
+    if rows is None:
         print("no scaling results found (run with TWOLAYER_BENCH_SLOW=1 asv run -b scaling)", file=sys.stderr)
         return 1
     print(f"{'N':>5} {'H':>5} {'MFLOP/step':>10}  numpy/torch: {'loop':>6} {'h':>6} {'grad_w1':>7}")
-    for n, h, mf, *ratios in done[2]:
+    for n, h, mf, *ratios in rows:
         print(f"{n:5d} {h:5d} {mf:10.1f}               " + " ".join(
             f"{r:6.2f}" if r is not None else "     -" for r in ratios))
     print(f"wrote {args.out}")
