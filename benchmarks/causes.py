@@ -7,8 +7,8 @@
   spends around the arithmetic (dispatch, checks, allocation).
 * ``MaskForms``: the mask line ``grad_h[h < 0] = 0`` in its alternative forms.
 
-The method names of ``Overhead`` are the call kinds of ``twolayer.causes.OP_CALLS`` (the
-report reads them by those names). Like the rest of the suite this module imports without
+The method names of ``Overhead`` are the call kinds of the report's ``OP_CALLS``
+(tools/twolayer_tools/causes.py reads them by those names). Like the rest of the suite this module imports without
 torch and its parameters never depend on the installed versions.
 """
 import numpy as np
@@ -16,7 +16,7 @@ import numpy as np
 from twolayer.backends import BACKENDS, make_net
 from twolayer.problem import DTYPES, MATMUL_OPS
 
-from .common import THREAD_COUNTS, PreparedOnce, ShortCallTiming, set_threads, torch
+from .common import THREAD_COUNTS, PreparedOnce, ShortCallTiming, prepared, set_threads, torch
 
 # The operands of each matmul line, as attributes of the training state (".T" = transposed view).
 MATMUL_OPERANDS = {
@@ -62,26 +62,18 @@ class SameArrays(ShortCallTiming, PreparedOnce):
         self.mm = torch.mm if backend == "torch" else np.dot
 
 
-def _time_matmul(op):
-    def time_matmul(self, *params):
-        if params != self.prepared_for:
-            self.ready(params)
-        self.mm(*self.args[op])
-    time_matmul.__name__ = f"time_{op}"
-    time_matmul.__qualname__ = f"SameArrays.time_{op}"
-    time_matmul.__doc__ = f"The matmul of op {op!r} on the numpy net's arrays."
-    return time_matmul
-
-
 for _op in MATMUL_OPERANDS:
-    setattr(SameArrays, f"time_{_op}", _time_matmul(_op))
-del _op
+    def _matmul(self, op=_op):
+        self.mm(*self.args[op])
+    setattr(SameArrays, f"time_{_op}", prepared(_matmul, f"time_{_op}",
+                                                f"The matmul of op {_op!r} on the numpy net's arrays."))
+del _op, _matmul
 
 
 class Overhead(ShortCallTiming, PreparedOnce):
     """One call of each kind on 4x4 arrays (1 thread): the per-call cost around the arithmetic.
 
-    A step's line makes 1 to 3 such calls (``twolayer.causes.OP_CALLS``); on 4x4 arrays the
+    A step's line makes 1 to 3 such calls (the report's ``OP_CALLS``); on 4x4 arrays the
     arithmetic is a few nanoseconds, so what is measured is the library's fixed cost (plus
     the harness's ~0.1 us: the ``ready`` check, the same for both backends).
     """
@@ -99,59 +91,48 @@ class Overhead(ShortCallTiming, PreparedOnce):
         self.a, self.b, self.mask = a, b, a < 0
         self.torch = backend == "torch"
 
-    def time_matmul(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_matmul(self):
         self.a.mm(self.b) if self.torch else self.a.dot(self.b)
 
-    def time_transpose(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_transpose(self):
         self.a.t() if self.torch else self.a.T
 
-    def time_clamp(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_clamp(self):
         self.a.clamp(min=0) if self.torch else np.maximum(self.a, 0)
 
-    def time_binary(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_binary(self):
         self.a - self.b
 
-    def time_square(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_square(self):
         self.a.pow(2) if self.torch else np.square(self.a)
 
-    def time_reduce(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_reduce(self):
         self.a.sum()
 
-    def time_scalar_mul(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_scalar_mul(self):
         2.0 * self.a
 
-    def time_inplace(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_inplace(self):
         self.a -= self.b
 
-    def time_copy(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_copy(self):
         self.a.clone() if self.torch else self.a.copy()
 
-    def time_compare(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_compare(self):
         self.a < 0
 
-    def time_mask_assign(self, *p):
-        if p != self.prepared_for:
-            self.ready(p)
+    @prepared
+    def time_mask_assign(self):
         self.b[self.mask] = 0
 
 
@@ -215,7 +196,6 @@ class MaskForms(ShortCallTiming, PreparedOnce):
     def _torch_where(self):
         return torch.where(self.h < 0, 0.0, self.ghr)
 
-    def time_grad_h(self, *params):
-        if params != self.prepared_for:
-            self.ready(params)
+    @prepared
+    def time_grad_h(self):
         self.run()

@@ -11,10 +11,11 @@ only afterwards, as on the CPU.
 """
 from twolayer.problem import STEPS
 
-from .common import (ALL_CORES, DEVICES, DTYPES, VARIANTS, PreparedOnce, add_op_benchmarks, make_net,
-                     set_threads)
+from .common import ALL_CORES, DTYPES, VARIANTS, PreparedOnce, add_op_benchmarks, make_net, set_threads
 
-PARAMS = [["torch"], list(VARIANTS), list(DTYPES), [d for d in DEVICES if d != "cpu"]]
+DEVICES = ("cuda",)
+"""Accelerator devices measured here (the CPU's numbers are ``Loop``'s and ``PerOp``'s)."""
+PARAMS = [["torch"], list(VARIANTS), list(DTYPES), list(DEVICES)]
 PARAM_NAMES = ["backend", "variant", "dtype", "device"]
 
 

@@ -1,9 +1,10 @@
-"""The seed's full loop: 500 training steps, timed, its peak memory, its loss and its FLOP rate."""
-import statistics
-import time
+"""The seed's full loop: 500 training steps, timed, with its peak memory and its final loss.
 
+The loop's GFLOP/s is derived from ``Loop.time_train`` (matmul FLOPs of 500 steps over the
+median), never timed a second time.
+"""
 from twolayer.backends import BACKENDS, make_net
-from twolayer.problem import DTYPES, STEP_FLOPS, STEPS
+from twolayer.problem import DTYPES, STEPS
 
 from .common import NetBenchmark, set_threads
 
@@ -12,11 +13,9 @@ class Loop(NetBenchmark):
     """Wall time of ``train(500)``, the loop the forum thread profiled, from a fresh state,
     in the seed's ``naive`` lines and the ``optimised`` variant (same maths).
 
-    Timing attributes: one loop takes 0.1-0.7 s here, so ``number`` = 1 and asv re-runs
-    ``setup`` (fresh weights, one warm step) before every sample; ``warmup_time`` 0 because
-    setup's step already pays the first-call costs; 2 or 3 loops (at most 5 s) in each of 6
-    ``rounds``, 12-18 loops per median: many short rounds for the reason given in
-    ``common.ShortCallTiming`` (the host's slow spells last longer than a round).
+    Timing attributes: one loop takes 0.1-0.7 s, so ``number`` = 1 and asv re-runs ``setup``
+    (fresh weights, one warm step) before every sample; ``warmup_time`` 0 because setup's step
+    pays the first-call costs; 2 or 3 loops (at most 5 s) in each of 6 ``rounds``.
     """
 
     number = 1
@@ -49,30 +48,10 @@ class LoopMemory(_OneThreadNet):
 
 
 class LoopResults(_OneThreadNet):
-    """What the loop computes, tracked so that correctness shows in the history.
-
-    ``track_final_loss`` is the loss after 500 steps; a change in it means the arithmetic
-    changed, not the speed.
-    """
+    """What the loop computes, tracked so that correctness shows in the history: the loss after
+    500 steps (a change means the arithmetic changed, not the speed)."""
 
     def track_final_loss(self, backend, dtype):
         return self.net.train(STEPS)[-1]
 
     track_final_loss.unit = "loss"
-
-
-class LoopRate(NetBenchmark):
-    """Achieved GFLOP/s of the loop: matmul FLOPs of 500 steps over the median of 3 timed loops."""
-
-    timeout = 300
-    rounds = 1
-
-    def track_gflops(self, backend, variant, dtype, threads):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            self.net.train(STEPS)
-            times.append(time.perf_counter() - start)
-        return STEP_FLOPS * STEPS / statistics.median(times) / 1e9
-
-    track_gflops.unit = "GFLOP/s"

@@ -4,10 +4,10 @@ Skipped unless ``TWOLAYER_BENCH_SLOW=1`` is set in the environment of ``asv run`
 scikit-image's suite skips its slow benchmarks unless ``ASV_SKIP_SLOW`` says otherwise): every
 building the net raises ``NotImplementedError`` otherwise, so the default run does not pay for it::
 
-    TWOLAYER_BENCH_SLOW=1 asv run -b scaling ...
-    python -m twolayer.scaling --results results     # the plot, html/report/scaling.png
+    make sweep                                   # TWOLAYER_BENCH_SLOW=1 asv run -b scaling ...
+    twolayer-bench scaling                       # the plot, html/report/scaling.png
 
-The grid (``twolayer/scaling.py``): N in 64, 256, 1024, 4096 and H in 100, 400, 1600, 4096
+The grid (below): N in 64, 256, 1024, 4096 and H in 100, 400, 1600, 4096
 (D_in = 1000 and D_out = 10 as in the seed), float64, all cores, the ``naive`` variant. Points
 with N·H above ``MAX_NH`` (1024·1600) are skipped: a step there costs over 6.5 GFLOP, and the
 loop points above it would take minutes each on a 2-core machine while the points kept already
@@ -15,12 +15,37 @@ reach BLAS-bound sizes. The loop runs ``SCALING_STEPS`` = 20 steps, not 500: at 
 steps are 0.1-2 s, long enough to time, and the per-step cost is what is compared. The learning
 rate is scaled by (64·100)/(N·H) so that larger problems do not diverge to inf within the loop.
 """
-from twolayer.data import initial_arrays
-from twolayer.scaling import SCALING_H, SCALING_N, SCALING_STEPS, point_skipped, scaled_learning_rate, slow_enabled
+import os
 
-from .common import ALL_CORES, BACKENDS, PreparedOnce, make_net, set_threads
+from twolayer.data import initial_arrays
+from twolayer.problem import H, LEARNING_RATE, N
+
+from .common import ALL_CORES, BACKENDS, PreparedOnce, make_net, prepared, set_threads
 
 DTYPE = "float64"
+SCALING_N = (64, 256, 1024, 4096)
+"""Batch sizes of the sweep (the seed's is 64)."""
+SCALING_H = (100, 400, 1600, 4096)
+"""Hidden sizes of the sweep (the seed's is 100)."""
+MAX_NH = 1024 * 1600
+"""Points with N·H above this are skipped (a step there is over 6.5 GFLOP: minutes per point)."""
+SCALING_STEPS = 20
+"""Steps per timed loop in the sweep (the seed's 500 would take hours at the large sizes)."""
+SLOW_ENV = "TWOLAYER_BENCH_SLOW"
+
+
+def slow_enabled():
+    """True when the environment asks for the slow benchmarks (TWOLAYER_BENCH_SLOW=1)."""
+    return os.environ.get(SLOW_ENV, "") == "1"
+
+
+def point_skipped(n, h):
+    return n * h > MAX_NH
+
+
+def scaled_learning_rate(n, h):
+    """The seed's learning rate scaled by (64·100)/(N·H): gradients grow with N and H."""
+    return LEARNING_RATE * (N * H) / (n * h)
 
 
 PARAMS = [list(BACKENDS), list(SCALING_N), list(SCALING_H)]
@@ -72,14 +97,12 @@ class ScalingMatmul(PreparedOnce):
     rounds = 1
     warmup_time = 0.1
 
-    def time_h(self, *params):
-        if params != self.prepared_for:
-            self.ready(params)
+    @prepared
+    def time_h(self):
         self.net.h()
         self.net.sync()
 
-    def time_grad_w1(self, *params):
-        if params != self.prepared_for:
-            self.ready(params)
+    @prepared
+    def time_grad_w1(self):
         self.net.grad_w1()
         self.net.sync()

@@ -1,7 +1,8 @@
 """The seed's problem, defined once: sizes, learning rate, steps, seed, op names and their cost.
 
-Every backend, benchmark and report imports these facts from here (see
-../shared/seed/forum-thread.txt for the loop they come from).
+Every backend, benchmark and report imports these facts from here. The loop is the one a
+forum thread ("PyTorch Tensor performance vs Numpy array") timed line by line with a profiler,
+from the PyTorch tutorial's "warm-up: numpy" example.
 """
 from collections import namedtuple
 
@@ -35,7 +36,6 @@ OPS = (
 OP_NAMES = tuple(op.name for op in OPS)
 OPS_BY_NAME = {op.name: op for op in OPS}
 MATMUL_OPS = tuple(op.name for op in OPS if op.kind == "matmul")
-ELEMENTWISE_OPS = tuple(op.name for op in OPS if op.kind == "elementwise")
 
 # Compulsory memory traffic of each elementwise op, in array elements: the inputs it must
 # read and the outputs it must write once each (temporaries the seed's line creates are

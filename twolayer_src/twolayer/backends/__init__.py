@@ -13,8 +13,6 @@ from .base import BackendUnavailable, Net, State
 
 BACKENDS = ("numpy", "torch")
 VARIANTS = ("naive", "optimised")
-DEVICES = ("cpu", "cuda")
-"""Devices a benchmark may ask for; numpy runs on the CPU only, torch on cuda where a GPU exists."""
 
 
 def backend_class(name, variant="naive"):
@@ -52,5 +50,5 @@ def make_net(backend, dtype="float64", device="cpu", arrays=None, variant="naive
     return cls(arrays, dtype=dtype, device=device)
 
 
-__all__ = ["BACKENDS", "DEVICES", "VARIANTS", "BackendUnavailable", "Net", "State",
+__all__ = ["BACKENDS", "VARIANTS", "BackendUnavailable", "Net", "State",
            "backend_class", "make_net"]

@@ -2,22 +2,22 @@
 
 ``asv compare`` compares two commits (asv issue #789 asks for environments since 2019). Here:
 
-    twolayer-compare envs numpy1.26.4 numpy2.4.6      # every env pair differing only there
-    twolayer-compare backends -E numpy2.4.6,torch2.13.0   # torch/numpy per benchmark
+    twolayer-bench compare-envs numpy1.26.4 numpy2.4.6      # every env pair differing only there
+    twolayer-bench compare-backends -E numpy2.4.6,torch2.13.0   # torch/numpy per benchmark
 
 The significance test and the +/-/x/! marks are asv's own (``asv.commands.compare``); the
 output is asv compare's table. Exit status: 0, or 1 when ``envs`` finds a slowdown beyond
 ``--factor``; 2 with a one-line message on bad input.
 """
-import argparse
 import math
 import sys
 from dataclasses import dataclass
 
-from .asvresults import (BadInput, check_benchmarks, env_segments, load_config, load_result_set,
-                         matched_segments, select_envs)
-
-MARKS = {"+": "slower", "-": "faster", "!": "newly failing", "*": "fixed", "x": "not comparable", " ": ""}
+from . import options
+from .errors import FINDING, BadInput
+from .fmt import fmt_result
+from .results import (bench_regex, check_benchmarks, env_segments, load_config, load_result_set,
+                      matched_segments, select_envs)
 
 
 @dataclass
@@ -75,26 +75,6 @@ def compare_records(pairs, factor=1.1, use_stats=True):
     return rows
 
 
-def _human(rec):
-    from asv.util import human_value
-    if rec is None:
-        return "n/a"
-    if rec.value is None:
-        return "failed"
-    if _isna(rec.value):
-        return "n/a"
-    err = None
-    if rec.stats:
-        from asv_runner.statistics import get_err
-        try:
-            err = get_err(rec.value, rec.stats)
-        except (KeyError, TypeError):
-            err = None
-    if rec.unit not in ("seconds", "bytes"):  # a track_ benchmark's own unit: asv prints every digit
-        return f"{rec.value:.4g}" + (f"±{err:.2g}" if err else "")
-    return human_value(rec.value, rec.unit, err=err)
-
-
 def sort_rows(rows, sort):
     """asv compare's orders: 'default' (by name), 'ratio' (largest first), 'name'."""
     if sort == "ratio":
@@ -112,7 +92,7 @@ def format_table(rows, before, after, only_changed=False):
         ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
         if not r.significant:
             ratio = "~" + ratio
-        lines.append([r.mark, _human(r.before), _human(r.after), ratio, r.label])
+        lines.append([r.mark, fmt_result(r.before), fmt_result(r.after), ratio, r.label])
     if not lines:
         return "(no benchmarks changed)" if only_changed else "(no benchmarks)"
     return tabulate.tabulate(lines, headers=["Change", f"Before [{before}]", f"After [{after}]", "Ratio",
@@ -183,74 +163,73 @@ def compare_backends(result_set, env_name, bench=None, base="numpy", other="torc
 
 # -- command line ---------------------------------------------------------------------------------
 
-def _common(parser):
-    parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
-    parser.add_argument("--machine", "-m", help="machine whose results to use (default: the only one)")
-    parser.add_argument("--commit", "-c", help="commit (hash prefix or git name; default: the latest with results)")
-    parser.add_argument("--bench", "-b", help="only benchmarks whose name matches this regular expression")
-    parser.add_argument("--factor", "-f", type=float, default=1.1,
-                        help="ratio beyond which a difference counts (default 1.1, as asv compare)")
-    parser.add_argument("--no-stats", dest="use_stats", action="store_false",
-                        help="judge by --factor alone, without asv's significance test")
-    parser.add_argument("--only-changed", action="store_true", help="only rows beyond the factor")
-    parser.add_argument("--sort", choices=("default", "ratio", "name"), default="default",
-                        help="row order (default: by benchmark name; ratio: largest first)")
+def _common(p):
+    options.config(p)
+    options.machine(p)
+    options.commit(p)
+    options.bench(p)
+    options.factor(p, 1.1)
+    p.add_argument("--no-stats", dest="use_stats", action="store_false",
+                   help="judge by --factor alone, without asv's significance test")
+    p.add_argument("--only-changed", action="store_true", help="only rows beyond the factor")
+    p.add_argument("--sort", choices=("default", "ratio", "name"), default="default",
+                   help="row order (default: by benchmark name; ratio: largest first)")
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="twolayer-compare",
-        description="Compare asv results between environments, or numpy against torch, at one commit.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    envs = sub.add_parser("envs", help="environment A (before) against environment B (after)",
-                          description="Compare environments: every pair whose names differ only in what the "
-                                      "two selectors match. A selector is an env name or comma-separated "
-                                      "parts of it: numpy1.26.4, numpy=2.4.6, torch2.13.0,numpy2.")
-    envs.add_argument("before", help="selector of the reference environment(s)")
-    envs.add_argument("after", help="selector of the compared environment(s)")
-    _common(envs)
-    backends = sub.add_parser("backends", help="numpy (before) against torch (after) in each environment",
-                              description="Ratio torch/numpy of every benchmark with a 'backend' parameter.")
-    backends.add_argument("-E", "--env", action="append", default=[],
-                          help="environment selector (repeatable; default: every environment)")
-    backends.add_argument("--base", default="numpy", help="the reference backend (default numpy)")
-    backends.add_argument("--other", default="torch", help="the compared backend (default torch)")
-    _common(backends)
-    return parser
+def configure_envs(p):
+    p.add_argument("before", help="selector of the reference environment(s), e.g. numpy1.26.4")
+    p.add_argument("after", help="selector of the compared environment(s), e.g. numpy2.4.6")
+    _common(p)
 
 
-def main(argv=None):
-    """Entry point of ``twolayer-compare``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        if args.factor <= 0:
-            raise BadInput(f"--factor must be positive, not {args.factor}")
-        conf = load_config(args.config)
-        rs = load_result_set(conf, args.machine, args.commit)
-        check_benchmarks(rs, args.bench)
-        worse = False
-        if args.command == "envs":
-            for env_a, env_b, common, rows in compare_envs(rs, args.before, args.after, args.bench,
-                                                          args.factor, args.use_stats):
-                print(f"## {env_a} -> {env_b}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
-                print(format_table(sort_rows(rows, args.sort), _short(env_a, common), _short(env_b, common),
-                                   args.only_changed))
-                print()
-                worse |= any(r.mark in "+!" for r in rows)
-        else:
-            for env in select_envs(rs, args.env):
-                rows = compare_backends(rs, env, args.bench, args.base, args.other, args.factor, args.use_stats)
-                print(f"## {args.other}/{args.base} in {env}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
-                print(format_table(sort_rows(rows, args.sort), args.base, args.other, args.only_changed))
-                print()
-    except BadInput as exc:
-        print(f"twolayer-compare: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
+def configure_backends(p):
+    options.env(p)
+    p.add_argument("--base", default="numpy", help="the reference backend (default numpy)")
+    p.add_argument("--other", default="torch", help="the compared backend (default torch)")
+    _common(p)
+
+
+def _load(args):
+    if args.factor <= 0:
+        raise BadInput(f"--factor must be positive, not {args.factor}")
+    rs = load_result_set(load_config(args.config), args.machine, args.commit)
+    regex = bench_regex(args.bench)
+    check_benchmarks(rs, regex)
+    return rs, regex
+
+
+def run_envs(args):
+    rs, regex = _load(args)
+    worse = False
+    for env_a, env_b, common, rows in compare_envs(rs, args.before, args.after, regex, args.factor,
+                                                   args.use_stats):
+        print(f"## {env_a} -> {env_b}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
+        print(format_table(sort_rows(rows, args.sort), _short(env_a, common), _short(env_b, common),
+                           args.only_changed))
+        print()
+        worse |= any(r.mark in "+!" for r in rows)
     if worse:
-        print(f"twolayer-compare: slower beyond factor {args.factor} in at least one benchmark", file=sys.stderr)
-    return 1 if worse else 0
+        print(f"twolayer-bench compare-envs: slower beyond factor {args.factor} in at least one benchmark",
+              file=sys.stderr)
+    return FINDING if worse else 0
+
+
+def run_backends(args):
+    rs, regex = _load(args)
+    for env in select_envs(rs, args.env):
+        rows = compare_backends(rs, env, regex, args.base, args.other, args.factor, args.use_stats)
+        print(f"## {args.other}/{args.base} in {env}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
+        print(format_table(sort_rows(rows, args.sort), args.base, args.other, args.only_changed))
+        print()
+    return 0
+
+
+COMMANDS = [
+    ("compare-envs", "environment A (before) against environment B (after) at one commit, for every "
+                     "pair whose names differ only in what the selectors match", configure_envs, run_envs),
+    ("compare-backends", "numpy (before) against torch (after) in each environment, paired by the "
+                         "'backend' parameter", configure_backends, run_backends),
+]
 
 
 def _short(env, common):
@@ -259,6 +238,3 @@ def _short(env, common):
     parts = [s for s in env_segments(env) if s not in shared]
     return "-".join(parts) or env
 
-
-if __name__ == "__main__":
-    sys.exit(main())

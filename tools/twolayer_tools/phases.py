@@ -1,30 +1,26 @@
 """Is this machine's 2-thread noise its host's? One op timed without pause, window by window.
 
-The run-to-run spread (``twolayer.spread``) shows which benchmarks move between runs, not why.
+The run-to-run spread (``twolayer-bench spread``) shows which benchmarks move between runs, not why.
 This probe times one op of the step continuously in one process (no asv, no new processes,
 threads fixed) and prints the median of every window, the steal time the guest saw, and how far
 the slowest windows sit from the fastest. On this project's 2-vCPU VM a 2-thread torch matmul
 holds 9 µs for tens of seconds, then 23-25 µs for 10-30 s, with zero steal: the host, not the
 benchmark. Run it at 1 thread and at 2 threads and compare.
 
-    python -m twolayer.phases --threads 2 --seconds 60     # inside an environment with torch
+    twolayer-bench phases --threads 2 --seconds 60     # the tools' numpy and torch
 """
-import argparse
 import statistics
 import sys
 import time
 import timeit
 
-from .gate import fail as _fail
-from .problem import DTYPES, OP_NAMES
-from .threads import set_threads
+from twolayer.problem import DTYPES, OP_NAMES
+
+from .errors import BadInput
+from .results import ROOT
 
 SLOW = 1.25
 """A window is slow when its median is more than this factor above the fastest window's."""
-
-
-def fail(message):
-    return _fail(message, prog="twolayer.phases")
 
 
 def steal_ticks():
@@ -69,12 +65,8 @@ def summary(medians, slow=SLOW):
             + (f" of {', '.join(str(r) for r in runs)} window(s)" if runs else "")]
 
 
-def main(argv=None):
-    from .backends import BACKENDS, VARIANTS, BackendUnavailable, make_net
-    parser = argparse.ArgumentParser(
-        prog="python -m twolayer.phases",
-        description="Time one op of the step without pause, window by window, and show whether "
-                    "its speed changes in spells (the host) or not.")
+def configure(parser):
+    from twolayer.backends import BACKENDS, VARIANTS
     parser.add_argument("--backend", default="torch", help=f"one of {', '.join(BACKENDS)} (default torch)")
     parser.add_argument("--variant", default="naive", help=f"one of {', '.join(VARIANTS)} (default naive)")
     parser.add_argument("--op", default="grad_h_relu", help="an op of the step (default grad_h_relu)")
@@ -83,22 +75,28 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to measure (default 60)")
     parser.add_argument("--window", type=float, default=1.0, help="window length in seconds (default 1)")
     parser.add_argument("--quiet", action="store_true", help="only the summary, not every window")
-    args = parser.parse_args(argv)
+
+
+def run(args):
+    from twolayer.backends import BACKENDS, VARIANTS, BackendUnavailable, make_net
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from benchmarks.threads import set_threads
 
     for name, value, allowed in (("backend", args.backend, BACKENDS), ("variant", args.variant, VARIANTS),
                                  ("op", args.op, OP_NAMES), ("dtype", args.dtype, DTYPES)):
         if value not in allowed:
-            return fail(f"unknown {name} {value!r}: expected one of {', '.join(allowed)}")
+            raise BadInput(f"unknown {name} {value!r}: expected one of {', '.join(allowed)}")
     if args.threads < 1:
-        return fail(f"--threads must be at least 1, not {args.threads}")
+        raise BadInput(f"--threads must be at least 1, not {args.threads}")
     if not (0 < args.window <= args.seconds):
-        return fail(f"need 0 < --window <= --seconds, got {args.window:g} and {args.seconds:g}")
+        raise BadInput(f"need 0 < --window <= --seconds, got {args.window:g} and {args.seconds:g}")
 
     set_threads(args.threads)
     try:
         net = make_net(args.backend, args.dtype, variant=args.variant)
     except BackendUnavailable as exc:
-        return fail(str(exc))
+        raise BadInput(str(exc))
     net.step()
     op = getattr(net, args.op)
     n, _ = timeit.Timer(op).autorange()              # calls that take >= 0.2 s
@@ -117,5 +115,6 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+
+COMMANDS = [("phases", "time one op without pause, window by window: is this machine's noise its "
+                       "host's? (the tools' numpy and torch)", configure, run)]

@@ -8,19 +8,19 @@ from the npm registry (tarball integrity checked against the registry's ``dist.i
 committed to the repository with their sha512 in ``site_vendor/manifest.json``, and checked
 against it on every publish. Nothing is fetched when publishing or when viewing the site.
 
-    python -m twolayer.site publish [--config asv.conf.json] [--html-dir DIR]
-        `asv publish`, then make the site self-contained and link the report (html/report/).
-    python -m twolayer.site check-offline [HTML_DIR]
+    twolayer-bench publish [--config asv.conf.json] [--html-dir DIR]
+        `asv publish` (every machine of results/), then make the site self-contained and link
+        the report (html/report/).
+    twolayer-bench check-offline [HTML_DIR]
         List every script, stylesheet, image or font the site would load from another host.
-    python -m twolayer.site check-sync [--config asv.conf.json]
+    twolayer-bench check-sync [--config asv.conf.json]
         Is the committed html/ in sync with results/ and benchmarks/? (exit 1 when not)
-    python -m twolayer.site vendor
+    twolayer-bench vendor
         Maintainers only: fetch the files below with `npm pack` and rewrite site_vendor/.
 
 Bad input (a missing config or directory, a vendored file that fails its hash): one line on
 stderr and exit status 2.
 """
-import argparse
 import base64
 import hashlib
 import json
@@ -33,13 +33,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .errors import FINDING, BadInput
+from .results import ROOT, config_path, load_config, suite_benchmarks
+
 VENDOR_DIR = ROOT / "site_vendor"
 MANIFEST = VENDOR_DIR / "manifest.json"
 HTML_VENDOR = "vendor"      # html/<this>/...: where the vendored files are served from
 KEEP = ("report",)          # folders of html/ that are not asv's: kept across `asv publish`
 REPORT_INDEX = "report/index.html"
-ASV_VERSION = "0.6.6"
 
 # What asv 0.6.6's www/index.html loads from CDNs, and the npm file that replaces each.
 # (npm package, version, path in its tarball, path under site_vendor/files and html/vendor,
@@ -87,8 +88,8 @@ NOT_SAME_BYTES = {
 }
 
 
-class SiteError(Exception):
-    """Bad input or a failed check: reported as one line, exit status 2."""
+class SiteError(BadInput):
+    """Bad input or a failed check of the site: reported as one line, exit status 2."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,14 +106,14 @@ def load_manifest(vendor_dir=VENDOR_DIR):
         manifest = json.loads(path.read_text())
     except FileNotFoundError:
         raise SiteError(f"{path} is missing; restore site_vendor/ from git "
-                        "(or run `python -m twolayer.site vendor` with access to the npm registry)")
+                        "(or run `twolayer-bench vendor` with access to the npm registry)")
     except ValueError as exc:
         raise SiteError(f"{path} is not valid JSON ({exc}); restore it from git")
     listed = {(f["package"], f["version"], f["path"], f["dest"], f["replaces"])
               for f in manifest.get("files", [])}
     if listed != set(VENDOR_SPEC):
-        raise SiteError(f"{path} does not list the files twolayer.site.VENDOR_SPEC names; "
-                        "run `python -m twolayer.site vendor`")
+        raise SiteError(f"{path} does not list the files twolayer_tools.site.VENDOR_SPEC names; "
+                        "run `twolayer-bench vendor`")
     return manifest
 
 
@@ -249,14 +250,14 @@ def localize(html_dir, vendor_dir=VENDOR_DIR):
     left = external_loads(html_dir)
     if left:
         raise SiteError(f"{html_dir} still loads from other hosts: {'; '.join(left)} "
-                        "(add the file to twolayer.site.VENDOR_SPEC, or make that page self-contained)")
+                        "(add the file to twolayer_tools.site.VENDOR_SPEC, or make that page self-contained)")
 
 
 # ---------------------------------------------------------------------------------------------
 # publish
 
 def _config(path):
-    path = Path(path).resolve()
+    path = config_path(path)
     if not path.is_file():
         raise SiteError(f"asv config not found: {path}")
     from asv import util
@@ -272,7 +273,7 @@ def _conf_path(conf_path, conf, key, default):
     return value if value.is_absolute() else conf_path.parent / value
 
 
-def publish(config="asv.conf.json", html_dir=None, vendor_dir=VENDOR_DIR, quiet=False):
+def publish(config=None, html_dir=None, vendor_dir=VENDOR_DIR, quiet=False):
     """`asv publish`, keeping html/report/, then `localize`. Returns the html directory."""
     conf_path, conf = _config(config)
     verified_vendor_files(vendor_dir)       # fail before touching html/
@@ -328,26 +329,12 @@ def _normalized(rel, data):
     return data
 
 
-def _discovered(benchmark_dir):
-    """{name: version} of the benchmarks in benchmark_dir, found by asv_runner's discovery."""
-    code = ("import io, json, sys\n"
-            "from asv_runner.discovery import list_benchmarks\n"
-            "f = io.StringIO(); list_benchmarks(sys.argv[1], f)\n"
-            "print(json.dumps({b['name']: b.get('version') for b in json.loads(f.getvalue())}))")
-    proc = subprocess.run([sys.executable, "-c", code, str(benchmark_dir)], text=True,
-                          capture_output=True)
-    if proc.returncode:
-        raise SiteError(f"cannot import the benchmarks in {benchmark_dir}: "
-                        f"{(proc.stderr.strip().splitlines() or ['?'])[-1]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def _tree(d):
     d = Path(d)
     return {p.relative_to(d).as_posix(): p for p in d.rglob("*") if p.is_file()}
 
 
-def check_sync(config="asv.conf.json", vendor_dir=VENDOR_DIR):
+def check_sync(config=None, vendor_dir=VENDOR_DIR):
     """Problems (one line each) that make html/ out of date with results/ and benchmarks/."""
     from asv.results import iter_results
     conf_path, conf = _config(config)
@@ -364,7 +351,7 @@ def check_sync(config="asv.conf.json", vendor_dir=VENDOR_DIR):
         return [f"{html_dir}/index.json is missing: run `make publish`"]
 
     # benchmarks/ against results/benchmarks.json
-    found = _discovered(benchmark_dir)
+    found = {name: entry.get("version") for name, entry in suite_benchmarks(load_config(conf_path)).items()}
     for name in sorted(set(found) - set(recorded)):
         problems.append(f"{name} is in benchmarks/ but not in results/ (run `make bench`)")
     for name in sorted(set(recorded) - set(found)):
@@ -480,9 +467,9 @@ def vendor(vendor_dir=VENDOR_DIR):
                         "does not replace")
     manifest = {
         "about": ("Files that asv's index.html would load from CDNs, served from html/vendor/ "
-                  "instead. Fetched once with `python -m twolayer.site vendor` (npm pack; each "
+                  "instead. Fetched once with `twolayer-bench vendor` (npm pack; each "
                   "tarball's sha512 checked against the registry's dist.integrity); "
-                  "`python -m twolayer.site publish` checks every file against its sha512 here."),
+                  "`twolayer-bench publish` checks every file against its sha512 here."),
         "asv": asv.__version__,
         "packages": packages,
         "files": files,
@@ -493,47 +480,56 @@ def vendor(vendor_dir=VENDOR_DIR):
 
 # ---------------------------------------------------------------------------------------------
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m twolayer.site", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("publish", help="asv publish, then make html/ self-contained")
-    p.add_argument("--config", default="asv.conf.json")
+def configure_publish(p):
+    p.add_argument("--config", metavar="PATH", help="asv configuration (default: the project's asv.conf.json)")
     p.add_argument("--html-dir", default=None, help="default: html_dir of the config")
-    p = sub.add_parser("check-offline", help="list what the site would load from other hosts")
-    p.add_argument("html_dir", nargs="?", default="html")
-    p = sub.add_parser("check-sync", help="is html/ in sync with results/ and benchmarks/?")
-    p.add_argument("--config", default="asv.conf.json")
-    sub.add_parser("vendor", help="(maintainers) refetch site_vendor/ from the npm registry")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "publish":
-            html = publish(args.config, args.html_dir)
-            print(f"published {html} (self-contained: scripts, styles and fonts from "
-                  f"{HTML_VENDOR}/; report linked: {(html / REPORT_INDEX).is_file()})")
-        elif args.command == "check-offline":
-            if not Path(args.html_dir, "index.html").is_file():
-                raise SiteError(f"{args.html_dir} holds no index.html: not a published asv site")
-            left = external_loads(args.html_dir)
-            for line in left:
-                print(line)
-            print(f"{len(left)} loads from other hosts", file=sys.stderr)
-            return 1 if left else 0
-        elif args.command == "check-sync":
-            problems = check_sync(args.config)
-            for line in problems:
-                print(line)
-            print("html/ is in sync with results/ and benchmarks/" if not problems
-                  else f"{len(problems)} problems", file=sys.stderr)
-            return 1 if problems else 0
-        elif args.command == "vendor":
-            manifest = vendor()
-            print(f"wrote {MANIFEST}: {len(manifest['files'])} files from "
-                  f"{len(manifest['packages'])} packages")
-    except SiteError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def run_publish(args):
+    html = publish(args.config, args.html_dir)
+    print(f"published {html} (self-contained: scripts, styles and fonts from "
+          f"{HTML_VENDOR}/; report linked: {(html / REPORT_INDEX).is_file()})")
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def configure_offline(p):
+    p.add_argument("html_dir", nargs="?", default=str(ROOT / "html"), help="a published site (default: html/)")
+
+
+def run_offline(args):
+    if not Path(args.html_dir, "index.html").is_file():
+        raise SiteError(f"{args.html_dir} holds no index.html: not a published asv site")
+    left = external_loads(args.html_dir)
+    for line in left:
+        print(line)
+    print(f"{len(left)} loads from other hosts", file=sys.stderr)
+    return FINDING if left else 0
+
+
+def configure_sync(p):
+    p.add_argument("--config", metavar="PATH", help="asv configuration (default: the project's asv.conf.json)")
+
+
+def run_sync(args):
+    problems = check_sync(args.config)
+    for line in problems:
+        print(line)
+    print("html/ is in sync with results/ and benchmarks/" if not problems
+          else f"{len(problems)} problems", file=sys.stderr)
+    return FINDING if problems else 0
+
+
+def run_vendor(args):
+    manifest = vendor()
+    print(f"wrote {MANIFEST}: {len(manifest['files'])} files from {len(manifest['packages'])} packages")
+    return 0
+
+
+COMMANDS = [
+    ("publish", "asv publish (every machine in results/), then make html/ self-contained and link "
+                "the report", configure_publish, run_publish),
+    ("check-offline", "list what the published site would load from other hosts (exit 1 if any)",
+     configure_offline, run_offline),
+    ("check-sync", "is html/ in sync with results/ and benchmarks/? (exit 1 if not)", configure_sync, run_sync),
+    ("vendor", "(maintainers) refetch site_vendor/ from the npm registry", lambda p: None, run_vendor),
+]

@@ -1,15 +1,14 @@
 """The seed's per-line table from asv results, numpy beside torch, with the reasons computed from numbers.
 
-    twolayer-report                      # Markdown to stdout, every environment
-    twolayer-report -o report.md --html  # also html/report/index.html with plots
+    twolayer-bench report                      # Markdown to stdout, every environment
+    twolayer-bench report -o report.md --html  # also html/report/index.html with plots
 
 For each environment and each (dtype, threads, ...) group: time per call of every op
 (``ops.PerOp``), its share of the sum of ops, the torch/numpy ratio (``~`` = not significant
 by asv's test), the sum of ops beside the measured step (``loop.Loop.time_train`` / 500) and
 their difference. Then one sentence per op on where the gap comes from, computed from the
-cause benchmarks (``benchmarks/causes.py``) and the recorded facts (``twolayer.facts``).
+cause benchmarks (``benchmarks/causes.py``) and the recorded facts (``twolayer-bench facts``).
 """
-import argparse
 import html
 import math
 import os
@@ -17,37 +16,19 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from . import causes, problem
-from .asvresults import BadInput, load_config, load_result_set, select_envs
+from twolayer import problem
+from twolayer.backends import BACKENDS
+
+from . import causes, options
 from .compare import compare_records
+from .errors import BadInput
 from .facts import load_facts
-
-BACKENDS = ("numpy", "torch")
-
-
-# -- numbers ------------------------------------------------------------------------------------
-
-def fmt_time(seconds):
-    """'254 µs', '1.52 ms', '3.10 s' (3 significant figures); 'n/a' for a missing value."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "n/a"
-    a = abs(seconds)
-    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
-        if a >= scale or unit == "ns":
-            v = seconds / scale
-            return f"{v:.3g} {unit}"
-    return "n/a"
+from .fmt import fmt_delta, fmt_time
+from .fmt import is_number as _ok
+from .results import load_config, load_result_set, select_envs
 
 
-def fmt_delta(seconds):
-    if abs(seconds) < 5e-10:
-        return "±0"
-    return ("+" if seconds >= 0 else "−") + fmt_time(abs(seconds))
-
-
-def _ok(v):
-    return isinstance(v, (int, float)) and not math.isnan(v)
-
+# -- the report's data -----------------------------------------------------------------------------
 
 class Index:
     """The records of one environment by benchmark name, looked up by parameter names."""
@@ -310,7 +291,7 @@ def summarise(group):
 def facts_lines(facts):
     """Short lines describing an environment's recorded facts (for Markdown and HTML)."""
     if not facts:
-        return ["No facts recorded for this environment: run `make facts` (python -m twolayer.facts collect)."]
+        return ["No facts recorded for this environment: run `make facts` (twolayer-bench facts)."]
     lines = []
     np_ = facts.get("numpy") or {}
     nblas, tblas = (n.split(" ", 1)[-1] for n in _blas_names(facts))
@@ -510,50 +491,59 @@ def _inside(path, folder):
     return path == folder or path.startswith(folder + os.sep)
 
 
-def main(argv=None):
-    """Entry point of ``twolayer-report``; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="twolayer-report", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
-    parser.add_argument("--machine", "-m", help="machine whose results to use (default: the only one)")
-    parser.add_argument("--commit", "-c", help="commit (hash prefix or git name; default: the latest with results)")
-    parser.add_argument("-E", "--env", action="append", default=[],
-                        help="environment selector, e.g. numpy1.26.4,torch2.13.0 (repeatable; default: all)")
-    parser.add_argument("-o", "--output", help="write the Markdown here instead of stdout")
-    parser.add_argument("--html", action="store_true", help="also write the HTML page and plots")
-    parser.add_argument("--html-dir", help="where the HTML goes (default: <asv html_dir>/report)")
-    args = parser.parse_args(argv)
-    try:
-        conf = load_config(args.config)
-        rs = load_result_set(conf, args.machine, args.commit)
-        report = build_report(rs, select_envs(rs, args.env))
-        outputs = [p for p in (args.output, args.html_dir) if p]
-        html_dir = args.html_dir or os.path.join(conf.html_dir, "report")
-        if args.html:
-            outputs.append(html_dir)
-        for p in outputs:
-            if _inside(p, conf.results_dir):
-                raise BadInput(f"refusing to write {p!r} inside the results folder {conf.results_dir!r}")
-        text = to_markdown(report)
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-            print(f"report: {args.output}", file=sys.stderr)
-        else:
-            print(text)
-        if args.html or args.html_dir:
-            from .scaling import plot_result
-            # the size sweep of this commit (make sweep), from the first environment that ran it
-            swept = next((res for _, res in sorted(rs.results.items())
-                          if plot_result(res, rs.benchmarks, os.path.join(html_dir, "scaling.png"))), None)
-            scaling = ("scaling.png", swept.env_name, swept.commit_hash) if swept else None
-            print(f"report: {write_html(report, html_dir, scaling)}", file=sys.stderr)
-    except BadInput as exc:
-        print(f"twolayer-report: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
+def configure(p):
+    options.config(p)
+    options.machine(p)
+    options.commit(p)
+    options.env(p)
+    p.add_argument("-o", "--output", help="write the Markdown here instead of stdout")
+    p.add_argument("--html", action="store_true", help="also write the HTML page and plots")
+    p.add_argument("--html-dir", help="where the HTML goes (default: <asv html_dir>/report)")
+
+
+def write(conf, machine=None, commit=None, envs=(), output=None, html_dir=None, markdown=False):
+    """Build the report of `machine` at `commit`; write html/report/ (or `html_dir`), and the
+    Markdown to `output` or, with `markdown`, to stdout. Returns the HTML index written."""
+    rs = load_result_set(conf, machine, commit)
+    report = build_report(rs, select_envs(rs, envs))
+    html_dir = html_dir or os.path.join(conf.html_dir, "report")
+    for p in filter(None, (output, html_dir)):
+        if _inside(p, conf.results_dir):
+            raise BadInput(f"refusing to write {p!r} inside the results folder {conf.results_dir!r}")
+    text = to_markdown(report)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        print(f"report: {output}", file=sys.stderr)
+    elif markdown:
+        print(text)
+    from .scaling import plot_result
+    # the size sweep of this commit (make sweep), from the first environment that ran it
+    swept = next((res for _, res in sorted(rs.results.items())
+                  if plot_result(res, rs.benchmarks, os.path.join(html_dir, "scaling.png"))), None)
+    scaling = ("scaling.png", swept.env_name, swept.commit_hash) if swept else None
+    index = write_html(report, html_dir, scaling)
+    print(f"report: {index}", file=sys.stderr)
+    return index
+
+
+def run(args):
+    conf = load_config(args.config)
+    if args.html or args.html_dir:
+        write(conf, args.machine, args.commit, args.env, args.output, args.html_dir, markdown=True)
         return 0
+    rs = load_result_set(conf, args.machine, args.commit)
+    text = to_markdown(build_report(rs, select_envs(rs, args.env)))
+    if args.output:
+        if _inside(args.output, conf.results_dir):
+            raise BadInput(f"refusing to write {args.output!r} inside the results folder {conf.results_dir!r}")
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        print(f"report: {args.output}", file=sys.stderr)
+    else:
+        print(text)
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = [("report", "the seed's per-line table, numpy beside torch, with the reasons computed "
+                       "from the cause benchmarks (Markdown; --html: html/report/)", configure, run)]

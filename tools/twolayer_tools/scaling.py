@@ -1,43 +1,31 @@
 """Scaling with size: the sweep's grid (shared with benchmarks/scaling.py) and its plot.
 
-    TWOLAYER_BENCH_SLOW=1 asv run -b scaling ...           # the sweep (skipped otherwise)
-    python -m twolayer.scaling [--results results] [--machine M] [--out html/report/scaling.png]
+    make sweep                                   # the sweep (TWOLAYER_BENCH_SLOW=1; skipped otherwise)
+    twolayer-bench scaling [-m MACHINE] [-c COMMIT] [--out html/report/scaling.png]
 
 The plot has three panels, over the FLOPs of one training step (log-log): the loop's time per
 step for numpy and torch; the numpy/torch time ratio of the loop and of the two large matmuls
 (above 1: torch faster); and the matmuls' achieved GFLOP/s with the measured peak
 (``peak.Peak``) as a line where the same results have it. matplotlib is imported only to plot.
 """
-import argparse
 import os
 import sys
 
-from . import problem
+from twolayer import problem
 
-SCALING_N = (64, 256, 1024, 4096)
-"""Batch sizes of the sweep (the seed's is 64)."""
-SCALING_H = (100, 400, 1600, 4096)
-"""Hidden sizes of the sweep (the seed's is 100)."""
-MAX_NH = 1024 * 1600
-"""Points with N·H above this are skipped (a step there is over 6.5 GFLOP: minutes per point)."""
-SCALING_STEPS = 20
-"""Steps per timed loop in the sweep (the seed's 500 would take hours at the large sizes)."""
-SLOW_ENV = "TWOLAYER_BENCH_SLOW"
+from . import options
+from .errors import BadInput
+from .results import ROOT, load_config, load_result_set, select_envs
+
 DEFAULT_OUT = os.path.join("html", "report", "scaling.png")
 
 
-def slow_enabled():
-    """True when the environment asks for the slow benchmarks (TWOLAYER_BENCH_SLOW=1)."""
-    return os.environ.get(SLOW_ENV, "") == "1"
-
-
-def point_skipped(n, h):
-    return n * h > MAX_NH
-
-
-def scaled_learning_rate(n, h):
-    """The seed's learning rate scaled by (64·100)/(N·H): gradients grow with N and H."""
-    return problem.LEARNING_RATE * (problem.N * problem.H) / (n * h)
+def _grid():
+    """The sweep's grid, from the suite (benchmarks/scaling.py): one place for it."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from benchmarks import scaling
+    return scaling
 
 
 def step_flops(n, h, d_in=problem.D_IN, d_out=problem.D_OUT):
@@ -64,9 +52,10 @@ def points(result, benchmarks):
 
 def ratio_table(pts):
     """Rows (N, H, step MFLOP, numpy/torch ratio of loop, h, grad_w1), sorted by work."""
+    grid = _grid()
     rows = []
-    for n in SCALING_N:
-        for h in SCALING_H:
+    for n in grid.SCALING_N:
+        for h in grid.SCALING_H:
             ratios = []
             for what in ("loop", "h", "grad_w1"):
                 a, b = pts.get((what, "numpy", n, h)), pts.get((what, "torch", n, h))
@@ -80,6 +69,7 @@ def plot(pts, out, peak=None, title=""):
     """Write the three-panel figure to `out` (PNG)."""
     import matplotlib
     matplotlib.use("Agg")
+    steps = _grid().SCALING_STEPS
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 5))
@@ -90,11 +80,11 @@ def plot(pts, out, peak=None, title=""):
         for (what, b, n, h), s in sorted(pts.items(), key=lambda kv: step_flops(kv[0][2], kv[0][3])):
             if what == "loop" and b == backend:
                 xs.append(step_flops(n, h))
-                ys.append(s / SCALING_STEPS * 1e3)
+                ys.append(s / steps * 1e3)
         ax.loglog(xs, ys, "o", color=colors[backend], label=backend, alpha=0.8)
     ax.set_xlabel("FLOPs per step")
     ax.set_ylabel("ms per step")
-    ax.set_title(f"Loop ({SCALING_STEPS} steps), float64, all cores")
+    ax.set_title(f"Loop ({steps} steps), float64, all cores")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
 
@@ -140,32 +130,31 @@ def plot(pts, out, peak=None, title=""):
 def plot_result(res, benchmarks, out=DEFAULT_OUT):
     """Plot the sweep held by one asv Results; returns the ratio rows, or None when it holds none."""
     from .peak import summarise
-    from .threads import ALL_CORES
     pts = points(res, benchmarks)
     if not pts:
         return None
-    peak = summarise(res, benchmarks)["peak"].get(("float64", ALL_CORES), (None,))[0]
+    # the sweep runs on all cores: the float64 peak at the most threads measured
+    f64 = sorted((threads, gf) for (dtype, threads), (gf, _) in summarise(res, benchmarks)["peak"].items()
+                 if dtype == "float64")
+    peak = f64[-1][1] if f64 else None
     plot(pts, out, peak, f"{res.env_name} (commit {res.commit_hash[:8]})")
     return ratio_table(pts)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m twolayer.scaling", description=__doc__.split("\n")[0])
-    parser.add_argument("--results", default="results", help="asv results directory (default: results)")
-    parser.add_argument("--machine", help="only this machine's results")
-    parser.add_argument("--env", help="only environments whose name contains this")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"PNG to write (default: {DEFAULT_OUT})")
-    args = parser.parse_args(argv)
-    if not os.path.exists(os.path.join(args.results, "benchmarks.json")):
-        print(f"no asv results in {args.results!r}", file=sys.stderr)
-        return 1
-    from .peak import load_latest
-    benchmarks, results = load_latest(args.results, args.machine)
-    rows = next((rows for res in results if not args.env or args.env in res.env_name
-                 for rows in [plot_result(res, benchmarks, args.out)] if rows), None)
+def configure(p):
+    options.config(p)
+    options.machine(p)
+    options.commit(p)
+    options.env(p)
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"PNG to write (default: {DEFAULT_OUT})")
+
+
+def run(args):
+    rs = load_result_set(load_config(args.config), args.machine, args.commit)
+    rows = next((rows for env in select_envs(rs, args.env)
+                 for rows in [plot_result(rs.results[env], rs.benchmarks, args.out)] if rows), None)
     if rows is None:
-        print("no scaling results found (run with TWOLAYER_BENCH_SLOW=1 asv run -b scaling)", file=sys.stderr)
-        return 1
+        raise BadInput(f"no scaling results at commit {rs.commit[:8]} on {rs.machine!r} (run `make sweep`)")
     print(f"{'N':>5} {'H':>5} {'MFLOP/step':>10}  numpy/torch: {'loop':>6} {'h':>6} {'grad_w1':>7}")
     for n, h, mf, *ratios in rows:
         print(f"{n:5d} {h:5d} {mf:10.1f}               " + " ".join(
@@ -174,5 +163,4 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = [("scaling", "plot the size sweep (make sweep) into html/report/scaling.png", configure, run)]

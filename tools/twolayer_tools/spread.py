@@ -4,23 +4,20 @@ Answers "how much of a difference is noise on this machine?": the share of bench
 parameter sets whose two medians agree within 5 % and within 10 %, and the worst offenders.
 Both runs use one environment (numpy 2.4.6 x torch 2.13.0 by default) and temporary results
 directories, never the committed results/.
+
+    twolayer-bench spread [REV] [-E SELECTOR] [-b REGEX] [-a rounds=2]
 """
-import argparse
 import math
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from . import asvconf
-from .gate import asv_executable, rev_exists
-from .gate import fail as _fail
+from . import options
+from .bench import asv_executable, check_rev
+from .errors import BadInput
+from .results import DEFAULT_ENV, check_suite_selection, derived_config, load_config
 
 MACHINE = "spread"
-
-
-def fail(message):
-    return _fail(message, prog="twolayer.spread")
 
 
 def medians(results_dir):
@@ -75,40 +72,31 @@ def spread_table(first, second, worst=10, groups=None):
     return lines, ratios
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m twolayer.spread",
-        description="Benchmark one commit twice and print how far the two runs' medians differ.")
-    parser.add_argument("rev", nargs="?", default="HEAD", help="commit to benchmark (default HEAD)")
-    parser.add_argument("--env", default=",".join(f"{k}={v}" for k, v in asvconf.DEFAULT_ENV.items()),
-                        help="environment as name=version,... (default %(default)s)")
-    parser.add_argument("-b", "--bench", action="append", default=[], help="only benchmarks matching this regex")
-    parser.add_argument("-a", "--attribute", action="append", default=[],
-                        help="asv benchmark attribute override, e.g. rounds=4 (passed to asv run -a)")
-    parser.add_argument("--cpu-affinity", help="passed to asv run --cpu-affinity")
-    parser.add_argument("--root", default=str(asvconf.ROOT), help="project checkout (default: this one)")
-    args = parser.parse_args(argv)
+def configure(p):
+    p.add_argument("rev", nargs="?", default="HEAD", help="commit to benchmark (default HEAD)")
+    options.config(p)
+    options.env(p, default=DEFAULT_ENV)
+    options.bench(p)
+    p.add_argument("-a", "--attribute", action="append", default=[],
+                   help="asv benchmark attribute override, e.g. rounds=4 (passed to asv run -a)")
+    p.add_argument("--cpu-affinity", help="passed to asv run --cpu-affinity")
 
-    root = Path(args.root).resolve()
-    if not rev_exists(args.rev, root):
-        return fail(f"unknown revision {args.rev!r} in {root}")
-    try:
-        env = asvconf.parse_env(args.env)
-    except ValueError as exc:
-        return fail(str(exc))
+
+def run(args):
+    conf = load_config(args.config)
+    check_rev(conf, args.rev)
+    check_suite_selection(conf, args.bench)
+    root = Path(conf.path).parent
     asv = asv_executable()
     runs = []
     with tempfile.TemporaryDirectory(prefix="twolayer-spread-") as tmp:
         for i in (1, 2):
-            try:
-                conf = asvconf.write_variant(Path(tmp) / f"run{i}.conf.json", root=root, env=env,
-                                             results_dir=Path(tmp) / f"results{i}",
-                                             html_dir=Path(tmp) / f"html{i}")
-            except ValueError as exc:
-                return fail(str(exc))
-            subprocess.run([asv, "--config", str(conf), "machine", "--yes", "--machine", MACHINE],
+            config = derived_config(conf, Path(tmp) / f"run{i}.conf.json", args.env or [DEFAULT_ENV],
+                                    results_dir=str(Path(tmp) / f"results{i}"),
+                                    html_dir=str(Path(tmp) / f"html{i}"))
+            subprocess.run([asv, "--config", str(config), "machine", "--yes", "--machine", MACHINE],
                            cwd=root, stdout=subprocess.DEVNULL, check=False)
-            cmd = [asv, "--config", str(conf), "run", "--machine", MACHINE, "--show-stderr",
+            cmd = [asv, "--config", str(config), "run", "--machine", MACHINE, "--show-stderr",
                    *[x for b in args.bench for x in ("-b", b)],
                    *[x for a in args.attribute for x in ("-a", a)],
                    *(["--cpu-affinity", args.cpu_affinity] if args.cpu_affinity else []),
@@ -116,16 +104,16 @@ def main(argv=None):
             print(f"run {i}: $ " + " ".join(cmd), flush=True)
             proc = subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL)
             if proc.returncode != 0:
-                return fail(f"asv run {i} exited {proc.returncode}")
+                raise BadInput(f"asv run {i} exited {proc.returncode}")
             runs.append(medians(Path(tmp) / f"results{i}"))
         groups = thread_groups(Path(tmp) / "results1", runs[0])
     try:
         lines, _ = spread_table(*runs, groups=groups)
     except ValueError as exc:
-        return fail(str(exc))
+        raise BadInput(str(exc)) from None
     print("\n".join(lines))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = [("spread", "benchmark one commit twice in one environment and print how far the two runs' "
+                       "medians differ", configure, run)]

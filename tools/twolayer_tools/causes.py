@@ -2,9 +2,9 @@
 
 The report multiplies ``benchmarks/causes.py``'s per-call overheads (``causes.Overhead.time_<kind>``)
 by these counts; the kinds are that class's method names. These are facts about the code of
-the two backends (``twolayer.backends``), not explanations: the explanations are computed.
+the two backends (twolayer_src/twolayer/backends), not explanations: the explanations are computed.
 """
-from .problem import MATMUL_OPS, OP_NAMES
+from twolayer.problem import OP_NAMES
 
 # The library calls one execution of each op makes, in both backends (numpy_net.py / torch_net.py).
 # 'transpose' is torch's .t() (a dispatched op); numpy's .T is an attribute, counted the same way.
@@ -30,4 +30,3 @@ SAME_ARRAYS = "causes.SameArrays.time_{op}"      # matmul ops only
 OVERHEAD = "causes.Overhead.time_{kind}"
 MASK_FORMS = "causes.MaskForms.time_grad_h"
 MASK_OP = "grad_h"
-SAME_ARRAY_OPS = MATMUL_OPS

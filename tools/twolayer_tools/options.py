@@ -1,0 +1,35 @@
+"""The options every subcommand shares, each with one meaning (pyperf's shared option helpers)."""
+
+
+def config(p):
+    p.add_argument("--config", metavar="PATH",
+                   help="asv configuration (default: the project's asv.conf.json)")
+
+
+def machine(p):
+    p.add_argument("-m", "--machine", metavar="NAME",
+                   help="asv machine name (default: the one `asv run` uses on this host, as "
+                        "`asv machine` recorded it)")
+
+
+def commit(p):
+    p.add_argument("-c", "--commit", metavar="REV",
+                   help="commit: hash prefix or git name (default: the latest with results)")
+
+
+def env(p, default=None):
+    what = f"default: {default}" if default else "repeatable; default: every environment"
+    p.add_argument("-E", "--env", action="append", default=[], metavar="SELECTOR",
+                   help="environments whose names match: an asv environment name or parts of it, "
+                        f"e.g. numpy2.4.6,torch2.13.0 or numpy=1.26.4 ({what})")
+
+
+def bench(p):
+    p.add_argument("-b", "--bench", action="append", default=[], metavar="REGEX",
+                   help="only benchmarks matching this regular expression (repeatable; matched, as "
+                        "asv does, against names and names with parameters)")
+
+
+def factor(p, default):
+    p.add_argument("-f", "--factor", type=float, default=default,
+                   help=f"ratio beyond which a difference counts (default {default})")

@@ -1,0 +1,116 @@
+"""The facts of one benchmark environment, printed as JSON: run INSIDE the environment with its own
+Python (``twolayer-bench facts`` does that for every environment), never imported by the tools.
+
+numpy and torch versions, the BLAS each uses and its version, the threads each pool really uses
+after the suite's own ``set_threads(n)`` (``benchmarks/threads.py``, found through PYTHONPATH),
+the CPU model and SIMD level. It imports only what the environment has.
+"""
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+
+SIMD_LEVELS = (  # highest first: (level, /proc/cpuinfo flags that must all be present)
+    ("AVX-512 + AMX", ("avx512f", "amx_tile")),
+    ("AVX-512", ("avx512f",)),
+    ("AVX2", ("avx2", "fma")),
+    ("AVX", ("avx",)),
+    ("SSE4.2", ("sse4_2",)),
+)
+
+
+# -- probe: inside an environment ---------------------------------------------------------------
+
+def cpu_facts():
+    """CPU model, logical cores, SIMD flags and the highest SIMD level, from /proc/cpuinfo."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model in ("", platform.machine(), platform.processor()):
+                    model = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    level = next((name for name, need in SIMD_LEVELS if all(f in flags for f in need)), "unknown")
+    simd = sorted(f for f in flags if re.match(r"(avx|amx|fma|sse4|f16c)", f))
+    return {"model": model, "logical_cores": os.cpu_count(), "simd_level": level, "simd_flags": simd}
+
+
+def _numpy_facts(np):
+    out = {"version": np.__version__}
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        out["blas"] = {"name": blas.get("name"), "version": blas.get("version"),
+                       "configuration": blas.get("openblas configuration")}
+        out["simd"] = cfg.get("SIMD Extensions", {})
+    except TypeError:  # numpy < 1.26 has no mode=
+        out["blas"] = {}
+    return out
+
+
+def _torch_facts(torch):
+    config = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    mkl = re.search(r"Math Kernel Library Version ([0-9.]+)", config)
+    backend = re.search(r"ATen parallel backend: (\S+)", torch.__config__.parallel_info())
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except AttributeError:
+        capability = None
+    return {"version": torch.__version__, "blas": {"name": blas.group(1) if blas else None,
+                                                   "version": mkl.group(1) if mkl else None},
+            "cpu_capability": capability, "parallel_backend": backend.group(1) if backend else None,
+            "config": config}
+
+
+def _torch_pool_threads(torch):
+    """Threads of torch's pools as torch reports them (its statically linked MKL included)."""
+    info = torch.__config__.parallel_info()
+    out = {}
+    for key, pattern in (("torch OpenMP", r"omp_get_max_threads\(\) : (\d+)"),
+                         ("torch MKL", r"mkl_get_max_threads\(\) : (\d+)")):
+        m = re.search(pattern, info)
+        if m:
+            out[key] = int(m.group(1))
+    return out
+
+
+def probe():
+    """This process's facts as a dict (import numpy, torch when present, threadpoolctl)."""
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    from benchmarks.threads import THREAD_COUNTS, set_threads
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    facts = {"python": platform.python_version(), "executable": sys.executable,
+             "cpu": cpu_facts(), "numpy": _numpy_facts(np),
+             "torch": _torch_facts(torch) if torch is not None else None,
+             "collected_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    facts["threadpools"] = [
+        {k: pool.get(k) for k in ("user_api", "internal_api", "prefix", "version", "num_threads",
+                                  "threading_layer", "architecture", "filepath")}
+        | {"owner": "numpy" if "numpy" in pool["filepath"] else "torch" if "torch" in pool["filepath"] else "other"}
+        for pool in threadpool_info()]
+    facts["threads"] = {}
+    for n in THREAD_COUNTS:  # what each pool really uses after the benchmarks' own set_threads(n)
+        used = dict(set_threads(n))
+        if torch is not None:
+            used.update(_torch_pool_threads(torch))
+        facts["threads"][str(n)] = used
+    return facts
+
+
+
+if __name__ == "__main__":
+    json.dump(probe(), sys.stdout, indent=1, sort_keys=True)
+    print()

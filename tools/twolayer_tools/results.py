@@ -1,0 +1,422 @@
+"""asv's configuration and results, read with asv's own code, and selected by machine, commit and
+environment: the one loader every tool uses.
+
+``asv compare`` only compares two commits; the tools compare environments and backends at one
+commit, so they need the results as records (benchmark, parameters by name, value, stats,
+samples). Nothing here writes into ``results/``. Bad input raises ``BadInput`` with a one-line
+message naming the problem and what exists.
+"""
+import ast
+import itertools
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadInput, first_line, listing
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The project checkout these tools belong to (tools/twolayer_tools/ -> the root)."""
+DEFAULT_ENV = "numpy2.4.6,torch2.13.0"
+"""The one environment quick runs (gate, spread, tests) use: current NumPy, the CPU torch wheel."""
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+def config_path(path=None):
+    """The asv configuration to use: `path`, else the project's asv.conf.json."""
+    return Path(path).resolve() if path else ROOT / "asv.conf.json"
+
+
+def load_config(path=None):
+    """The asv configuration at `path` through asv's own loader, with absolute folders."""
+    from asv import util
+    from asv.config import Config
+    path = config_path(path)
+    if not path.is_file():
+        raise BadInput(f"no asv configuration at {str(path)!r}; pass --config PATH to an asv.conf.json")
+    try:
+        conf = Config.load(str(path))
+    except (util.UserError, ValueError, OSError) as exc:
+        raise BadInput(f"cannot read the asv configuration {str(path)!r}: {first_line(exc)}") from None
+    base = str(path.parent)
+    for key in ("results_dir", "html_dir", "env_dir", "benchmark_dir"):
+        setattr(conf, key, os.path.join(base, getattr(conf, key)))  # asv reads them from the config's folder
+    if "://" not in conf.repo:
+        conf.repo = os.path.join(base, conf.repo)
+    conf.path = str(path)
+    return conf
+
+
+def matrix_envs(conf):
+    """The environments of the configuration's matrix (asv's objects; nothing is built)."""
+    from asv.environment import get_environments
+    return list(get_environments(conf, None, verbose=False))
+
+
+def derived_config(conf, out, selectors=(), **overrides):
+    """Write a copy of the configuration `conf` to `out` with absolute folders, restricted to the
+    matrix environments that match `selectors` (the others excluded by asv's own ``exclude``
+    rules, so environment names stay the same), with `overrides` for any other key.
+
+    BadInput when a selector matches no environment of the matrix. Returns `out`."""
+    from asv import util
+    raw = util.load_json(conf.path, js_comments=True)
+    for key in ("repo", "benchmark_dir", "env_dir", "results_dir", "html_dir"):
+        raw[key] = getattr(conf, key)
+    envs = matrix_envs(conf)
+    chosen = select_names([e.name for e in envs], selectors, "of the matrix in " + conf.path)
+    excluded = []
+    for env in envs:
+        if env.name not in chosen:
+            rule = {"python": re.escape(env.python),
+                    "req": {k: re.escape(v) for k, v in env.requirements.items() if v}}
+            excluded.append(rule)
+    if excluded:
+        matrix = dict(raw.get("matrix", {}))
+        raw["exclude"] = list(raw.get("exclude", [])) + excluded
+        raw["matrix"] = matrix
+    raw.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(raw, indent=2))
+    return out
+
+
+# -- machines --------------------------------------------------------------------------------------
+
+def asv_machine_name(explicit=None):
+    """The machine name `asv run` uses here: `explicit`, else the entry of ~/.asv-machine.json for
+    this host, else its only entry, else the host name (asv's own rule, read without writing)."""
+    if explicit:
+        check_machine_name(explicit)
+        return explicit
+    from asv import util
+    from asv.machine import Machine, MachineCollection
+    host = Machine.get_unique_machine_name()
+    try:
+        known = util.load_json(MachineCollection.get_machine_file_path(), MachineCollection.api_version)
+    except (util.UserError, OSError, ValueError):
+        known = {}
+    known = {k: v for k, v in known.items() if k != "version"}
+    if host in known:
+        return known[host].get("machine", host)
+    if len(known) == 1:
+        return next(iter(known.values())).get("machine", host)
+    return host
+
+
+def check_machine_name(name):
+    """BadInput unless `name` can name a results folder (asv writes results/<name>/)."""
+    if not name or name.startswith(".") or not re.fullmatch(r"[A-Za-z0-9._+-]+", name):
+        raise BadInput(f"bad machine name {name!r}: use letters, digits and . _ + - "
+                       "(it names the folder results/<machine>/)")
+
+
+def require_machine(results_dir, machine=None):
+    """The machine whose results to read: `machine`, else asv's name for this host; BadInput with
+    the machines that have results when it has none."""
+    found = machines(results_dir)
+    name = asv_machine_name(machine)
+    if name in found and _result_files(results_dir, name):
+        return name
+    where = "" if machine else " (this host's asv machine name; choose another with --machine or MACHINE=)"
+    raise BadInput(f"no results for machine {name!r}{where} in {results_dir!r}; machines with results: "
+                   + listing(m for m in found if _result_files(results_dir, m)))
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+def load_results_file(path, machine):
+    """One asv results file, strictly: a damaged file is BadInput, never silently skipped."""
+    from asv.results import Results
+    try:
+        return Results.load(path, machine_name=machine)
+    except Exception as exc:  # asv raises UserError, KeyError, TypeError... for a damaged file
+        raise BadInput(f"corrupt results file {path}: {first_line(exc)}") from None
+
+
+def check_results_readable(results_dir):
+    """BadInput naming the first unreadable results file under `results_dir` (every machine)."""
+    for machine in machines(results_dir):
+        for path in _result_files(results_dir, machine):
+            load_results_file(path, machine)
+    bench = os.path.join(results_dir, "benchmarks.json")
+    if os.path.exists(bench):
+        try:
+            with open(bench, encoding="utf-8") as f:
+                json.load(f)
+        except ValueError as exc:
+            raise BadInput(f"corrupt benchmark list {bench}: {first_line(exc)}") from None
+
+
+def _param_value(text):
+    """A parameter's value from asv's repr string ("'numpy'" -> 'numpy', '2' -> 2)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+@dataclass
+class Record:
+    """One measured number: a benchmark at one combination of its parameters in one environment."""
+    name: str                 # benchmark name, e.g. 'ops.PerOp.time_h'
+    params: dict              # parameter name -> value, e.g. {'backend': 'numpy', 'dtype': 'float64'}
+    param_reprs: tuple        # the values as asv writes them ("'numpy'", ...), in asv's order
+    value: object             # float; None = failed; nan = skipped
+    stats: object             # asv stats dict (ci_99_a, q_25, ...) or None
+    samples: object           # list of samples or None
+    version: object           # benchmark version (hash of its source)
+    unit: object              # 'seconds', 'bytes', or a track_ unit
+    env_name: str
+
+    @property
+    def ok(self):
+        """True when the benchmark produced a number (not failed, not skipped)."""
+        return isinstance(self.value, (int, float)) and not math.isnan(self.value)
+
+    def label(self, drop=()):
+        """asv's row label: name(param, ...) with the parameters named in `drop` left out."""
+        reprs = [r for (k, r) in zip(self.params, self.param_reprs) if k not in drop]
+        return f"{self.name}({', '.join(reprs)})" if reprs else self.name
+
+
+@dataclass
+class ResultSet:
+    """All results of one machine at one commit, by environment, and the suite's benchmark list."""
+    conf: object
+    machine: str
+    commit: str
+    results: dict                       # env_name -> asv.results.Results
+    benchmarks: dict                    # benchmarks.json entries by name
+    commits: list = field(default_factory=list)   # every commit with results on this machine
+
+    @property
+    def env_names(self):
+        return sorted(self.results)
+
+    def records(self, env_name, bench_regex=None):
+        """Every Record of environment `env_name`, optionally only benchmarks matching `bench_regex`."""
+        res = self.results[env_name]
+        pattern = re.compile(bench_regex) if bench_regex else None
+        out = []
+        for key in sorted(res.get_all_result_keys()):
+            if pattern is not None and not pattern.search(key):
+                continue
+            params = res.get_result_params(key) or []
+            info = self.benchmarks.get(key, {})
+            names = list(info.get("param_names") or [])
+            if len(names) != len(params):  # benchmarks.json from another suite version: name by position
+                names = [f"param{i + 1}" for i in range(len(params))]
+            values = res.get_result_value(key, params)
+            stats = res.get_result_stats(key, params) or [None] * len(values)
+            samples = res.get_result_samples(key, params) or [None] * len(values)
+            for combo, v, st, sa in zip(itertools.product(*params), values, stats, samples):
+                out.append(Record(key, {n: _param_value(r) for n, r in zip(names, combo)}, tuple(combo),
+                                  v, st, sa, res.benchmark_version.get(key), info.get("unit"), env_name))
+        return out
+
+
+def machines(results_dir):
+    """Machines with a results folder (<results>/<machine>/machine.json), sorted."""
+    from asv import util
+    found = []
+    if os.path.isdir(results_dir):
+        for entry in sorted(os.listdir(results_dir)):
+            path = os.path.join(results_dir, entry, "machine.json")
+            if os.path.isfile(path):
+                try:
+                    found.append(util.load_json(path)["machine"])
+                except (util.UserError, KeyError, TypeError, OSError):
+                    raise BadInput(f"corrupt machine file {path}") from None
+    return found
+
+
+def load_result_set(conf, machine=None, commit=None):
+    """Load (strictly) the results of `machine` at `commit` (default: the most recent commit).
+
+    Unlike asv's iterators, which log a warning and skip an unreadable file, a corrupt or
+    truncated results file is an error here: a comparison that silently drops an
+    environment would be wrong without saying so.
+    """
+    from asv import util
+    from asv.benchmarks import Benchmarks
+    results_dir = conf.results_dir
+    machine = require_machine(results_dir, machine)
+    files = _result_files(results_dir, machine)
+    loaded = [load_results_file(path, machine) for path in files]
+
+    by_commit = {}
+    for res in loaded:
+        by_commit.setdefault(res.commit_hash, []).append(res)
+    # Most recent first: by commit date, then by when the benchmarks ran.
+    order = sorted(by_commit, key=lambda c: max((r.date or 0, max(r.started_at.values(), default=0))
+                                                for r in by_commit[c]), reverse=True)
+    if commit is None:
+        chosen = order[0]
+    else:
+        matches = [c for c in order if c.startswith(commit.lower())]
+        if not matches:
+            resolved = _git_hash(conf, commit)
+            matches = [c for c in order if resolved and c == resolved]
+        if len(matches) != 1:
+            what = "ambiguous" if matches else "unknown"
+            raise BadInput(f"{what} commit {commit!r} for machine {machine!r}; commits with results: "
+                           + listing(c[:8] for c in order))
+        chosen = matches[0]
+
+    try:
+        benchmarks = dict(Benchmarks.load(conf))
+    except util.UserError as exc:
+        raise BadInput(f"cannot read the benchmark list: {first_line(exc)}") from None
+    results = {res.env_name: res for res in by_commit[chosen]}
+    return ResultSet(conf, machine, chosen, results, benchmarks, order)
+
+
+def _result_files(results_dir, machine):
+    """Result files of `machine`: <results>/<machine>/*.json except machine.json (not recursive)."""
+    folder = os.path.join(results_dir, machine)
+    if not os.path.isdir(folder):
+        return []
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
+                  if f.endswith(".json") and f != "machine.json" and os.path.isfile(os.path.join(folder, f)))
+
+
+def _git_hash(conf, name):
+    """The full hash of a git name (HEAD, a branch, a tag) in the project's repo, or None."""
+    try:
+        from asv.repo import get_repo
+        return get_repo(conf).get_hash_from_name(name)
+    except Exception:  # not a repo, unknown name: the caller reports the commits that exist
+        return None
+
+
+# -- environment selection ----------------------------------------------------------------------
+
+def env_segments(env_name):
+    """The '-'-separated parts of an asv environment name ('numpy1.26.4', 'torch2.13.0', ...)."""
+    return env_name.split("-")
+
+
+def parse_selector(text):
+    """Tokens of a selector: 'numpy=1.26.4,torch2.13' -> ['numpy1.26.4', 'torch2.13']."""
+    tokens = [re.sub(r"\s*==?\s*", "", t.strip()) for t in text.split(",")]
+    return [t for t in tokens if t]
+
+
+def _token_matches(token, segment):
+    if segment == token:
+        return True
+    if not segment.startswith(token):
+        return False
+    nxt = segment[len(token)]
+    # 'numpy2' matches 'numpy2.4.6' and 'numpy' matches 'numpy1.26.4', but 'torch2.1' not 'torch2.13.0'
+    return nxt == "." if token[-1].isdigit() else nxt.isdigit()
+
+
+def matched_segments(selector, env_name):
+    """The segments of `env_name` that `selector` matches, or None if the env does not match."""
+    tokens = parse_selector(selector)
+    if not tokens:
+        return None
+    if selector.strip() == env_name:
+        return set(env_segments(env_name))
+    used = set()
+    for token in tokens:
+        hits = [s for s in env_segments(env_name) if _token_matches(token, s)]
+        if not hits:
+            return None
+        used.update(hits)
+    return used
+
+
+def select_names(names, selectors, where):
+    """The environment names matching any of `selectors` (all when none), in order; BadInput when
+    a selector matches none of them (`where` says which environments were searched)."""
+    if not selectors:
+        return list(names)
+    chosen = []
+    for sel in selectors:
+        hits = [n for n in names if matched_segments(sel, n) is not None]
+        if not hits:
+            raise BadInput(f"unknown environment {sel!r}: it matches no environment {where}; "
+                           "environments: " + listing(names))
+        chosen += [h for h in hits if h not in chosen]
+    return chosen
+
+
+def select_envs(result_set, selectors):
+    """The environments with results at the set's commit that match any of `selectors`."""
+    return select_names(result_set.env_names, selectors,
+                        f"with results at commit {result_set.commit[:8]} on {result_set.machine!r}")
+
+
+def bench_regex(patterns):
+    """One regular expression from the -b options (any of them matches); None for none; BadInput
+    for an invalid one."""
+    patterns = [p for p in (patterns or []) if p]
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise BadInput(f"invalid benchmark pattern {p!r}: {exc}") from None
+    if not patterns:
+        return None
+    return patterns[0] if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
+
+
+def suite_benchmarks(conf):
+    """{name: entry} of the suite in the configuration's benchmark_dir, found by asv_runner's own
+    discovery in this Python (the suite imports with the tools' numpy and torch)."""
+    import subprocess
+    import sys
+    code = ("import io, json, sys\n"
+            "from asv_runner.discovery import list_benchmarks\n"
+            "f = io.StringIO(); list_benchmarks(sys.argv[1], f)\n"
+            "print(json.dumps({b['name']: b for b in json.loads(f.getvalue())}))")
+    proc = subprocess.run([sys.executable, "-c", code, conf.benchmark_dir], text=True, capture_output=True,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                              filter(None, [str(Path(conf.benchmark_dir).parent), os.environ.get("PYTHONPATH")]))))
+    if proc.returncode:
+        raise BadInput(f"cannot import the benchmarks in {conf.benchmark_dir}: "
+                       f"{(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def check_suite_selection(conf, patterns):
+    """BadInput when the -b patterns select no benchmark of the suite. asv matches them against
+    each name and each name with its parameters, e.g. ops.PerOp.time_h('numpy', 'naive', ...)."""
+    regex = bench_regex(patterns)
+    if regex is None:
+        return
+    pattern = re.compile(regex)
+    suite = suite_benchmarks(conf)
+    for name, entry in suite.items():
+        if pattern.search(name):
+            return
+        for combo in itertools.product(*(entry.get("params") or [])):
+            if pattern.search(f"{name}({', '.join(combo)})"):
+                return
+    groups = sorted({n.rsplit(".", 1)[0] for n in suite})
+    raise BadInput(f"no benchmark matches {regex!r}; the suite's classes: {listing(groups)} "
+                   "(names look like ops.PerOp.time_h)")
+
+
+def check_benchmarks(result_set, bench_regex):
+    """BadInput if `bench_regex` is invalid or matches no benchmark with results."""
+    if not bench_regex:
+        return
+    try:
+        pattern = re.compile(bench_regex)
+    except re.error as exc:
+        raise BadInput(f"invalid benchmark pattern {bench_regex!r}: {exc}") from None
+    names = sorted({k for res in result_set.results.values() for k in res.get_all_result_keys()})
+    if not any(pattern.search(n) for n in names):
+        groups = {}
+        for n in names:
+            groups[n.rsplit(".", 1)[0]] = groups.get(n.rsplit(".", 1)[0], 0) + 1
+        raise BadInput(f"unknown benchmark {bench_regex!r}: it matches none of the benchmarks with "
+                       "results: " + listing(f"{g}.* ({k})" for g, k in sorted(groups.items())))
