@@ -11,7 +11,8 @@ TB := $(BIN)/twolayer-bench
 #   MACHINE  asv machine name (default: asv's name for this host; results/<MACHINE>/)
 #   ENV      environment selector, e.g. ENV=numpy2.4.6,torch2.13.0 (default: the whole matrix)
 #   BENCH    benchmark regex, e.g. BENCH='^ops\.PerOp' (default: every benchmark)
-#   ASV_ARGS more arguments for `asv run`, e.g. ASV_ARGS='HEAD^!' (default: the tip of main)
+#   ASV_ARGS more arguments for `asv run`, e.g. ASV_ARGS="HEAD^!" (default revision: the newest
+#            commit of main that changed the workload or the suite)
 #   FRESH=1  measure again what results/ already holds (default: continue an interrupted run)
 MACHINE ?=
 ENV ?=

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT, TEST_MACHINE, TEST_MATRIX, run_asv, write_test_conf
+from conftest import ROOT, TB, TEST_MACHINE, TEST_MATRIX, run_asv, write_test_conf
 
 SLOW_VAR = "TWOLAYER_TEST_SLOWDOWN"
 ENV_FAST, ENV_SLOW = f"{SLOW_VAR}0", f"{SLOW_VAR}1"
@@ -52,7 +52,7 @@ PerOp.repeat, PerOp.rounds, PerOp.sample_time, PerOp.warmup_time = (10, 10, 3.0)
 from .common import _shrink
 _shrink(Loop)
 Loop.repeat, Loop.rounds = (3, 3, 20.0), 1
-del LoopMemory, LoopResults, LoopRate
+del LoopMemory, LoopResults
 """,
     "causes.py": """
 # -- test-only tail
@@ -80,8 +80,8 @@ def make_mini_run(tmp_path_factory, asv_home):
     data["matrix"] = {"req": TEST_MATRIX, "env_nobuild": {SLOW_VAR: ["0", "1"]}}
     conf.write_text(json.dumps(data, indent=2))
     run_asv(["--config", str(conf), "run", "--show-stderr", "--machine", TEST_MACHINE, "HEAD^!"], asv_home)
-    subprocess.run([sys.executable, "-m", "twolayer.facts", "collect", "--config", str(conf),
-                    "--machine", TEST_MACHINE], check=True, capture_output=True, text=True)
+    subprocess.run([TB, "facts", "--config", str(conf), "--machine", TEST_MACHINE], check=True,
+                   capture_output=True, text=True)
     (tmp / "done").write_text("ok")
     return tmp, conf
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from twolayer.threads import THREAD_COUNTS, set_threads
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the benchmark suite (benchmarks/) is importable in tests
+sys.path.insert(0, str(ROOT))  # the benchmark suite and its harness (benchmarks/) are importable in tests
+
+from benchmarks.threads import THREAD_COUNTS, set_threads  # noqa: E402
 BIN = Path(sys.executable).parent
 ASV = str(BIN / "asv")
 
@@ -35,10 +35,26 @@ def write_test_conf(tmp, matrix=TEST_MATRIX, **overrides):
 
     Environments live in TEST_ENV_DIR so that repeated test runs reuse them.
     """
-    from twolayer import asvconf
-    overrides.setdefault("matrix", {"req": matrix})
-    return asvconf.write_variant(tmp / "asv.conf.json", root=ROOT, env_dir=TEST_ENV_DIR,
-                                 results_dir=tmp / "results", html_dir=tmp / "html", **overrides)
+    import json
+
+    from asv import util
+    conf = util.load_json(str(ROOT / "asv.conf.json"), js_comments=True)
+    for key in ("repo", "benchmark_dir"):
+        conf[key] = str((ROOT / conf[key]).resolve())
+    conf.update(matrix={"req": matrix}, env_dir=str(TEST_ENV_DIR), results_dir=str(tmp / "results"),
+                html_dir=str(tmp / "html"))
+    conf.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
+    path = tmp / "asv.conf.json"
+    path.write_text(json.dumps(conf, indent=2))
+    return path
+
+
+TB = str(BIN / "twolayer-bench")
+
+
+def run_tool(args, cwd=ROOT, env=None, timeout=1800):
+    """Run `twolayer-bench ARGS`; return the CompletedProcess (stdout and stderr apart, as text)."""
+    return subprocess.run([TB, *args], cwd=cwd, env=env, text=True, capture_output=True, timeout=timeout)
 
 
 def run_asv(args, home, cwd=ROOT, check=True, timeout=1800):
@@ -48,6 +64,33 @@ def run_asv(args, home, cwd=ROOT, check=True, timeout=1800):
     if check and proc.returncode != 0:
         raise AssertionError(f"asv {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-6000:]}")
     return proc
+
+
+ASV_FIXTURES = {"asv_home", "quick_run", "mini", "clone"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that runs asv for real (through one of the fixtures that do) as `asv`."""
+    for item in items:
+        if ASV_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.asv)
+
+
+def missing_numbers(res, benchmarks, expected_skip):
+    """Benchmarks of an asv Results without a finite positive number where one is expected."""
+    import itertools
+    import math
+    missing = []
+    for name in (n for n in benchmarks if n != "version"):
+        params = benchmarks[name]["params"]
+        values = res.get_result_value(name, params)
+        expected = math.prod(len(p) for p in params) if params else 1
+        assert len(values) == expected, name
+        combos = itertools.product(*params) if params else [()]
+        missing += [name for v, combo in zip(values, combos)
+                    if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)
+                    and not expected_skip(name, combo)]
+    return sorted(set(missing))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +117,7 @@ def quick_run(tmp_path_factory, asv_home):
 
 @pytest.fixture(params=THREAD_COUNTS, ids=lambda n: f"{n}threads")
 def threads(request):
-    """Every thread pool limited to each of twolayer.threads.THREAD_COUNTS in turn."""
+    """Every thread pool limited to each of benchmarks.threads.THREAD_COUNTS in turn."""
     set_threads(request.param)
     yield request.param
     set_threads(max(THREAD_COUNTS))

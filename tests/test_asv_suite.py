@@ -1,11 +1,10 @@
 """The suite under real asv: `asv check`, and a real `asv run --quick` in an isolated virtualenv."""
-import itertools
 import json
 import math
 import subprocess
 
 
-from conftest import TEST_ENV_DIR, TEST_MACHINE, TEST_MATRIX, run_asv
+from conftest import TEST_ENV_DIR, TEST_MACHINE, TEST_MATRIX, missing_numbers, run_asv
 from twolayer.problem import OP_NAMES
 
 
@@ -40,21 +39,12 @@ def test_quick_run_has_a_number_for_every_benchmark_and_parameter(quick_run):
     assert "numpy2.4.6" in res.env_name and "torch2.13.0" in res.env_name
     names = [n for n in benchmarks if n != "version"]
     assert {f"ops.PerOp.time_{op}" for op in OP_NAMES} <= set(names)
-    assert {"loop.Loop.time_train", "loop.LoopMemory.peakmem_train", "loop.LoopRate.track_gflops",
-            "loop.LoopResults.track_final_loss", "environment.MatrixPins.track_pins_verified"} <= set(names)
+    assert {"loop.Loop.time_train", "loop.LoopMemory.peakmem_train", "loop.LoopResults.track_final_loss",
+            "environment.MatrixPins.track_pins_verified"} <= set(names)
     assert {"peak.Peak.track_gflops", "device.DeviceLoop.time_train", "device.DevicePerOp.time_h",
             "scaling.ScalingLoop.time_train", "scaling.ScalingMatmul.time_h"} <= set(names)
     assert benchmarks["loop.Loop.time_train"]["param_names"] == ["backend", "variant", "dtype", "threads"]
-    missing = []
-    for name in names:
-        params = benchmarks[name]["params"]
-        values = res.get_result_value(name, params)
-        expected = math.prod(len(p) for p in params) if params else 1
-        assert len(values) == expected, name
-        combos = itertools.product(*params) if params else [()]
-        missing += [name for v, combo in zip(values, combos)
-                    if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)
-                    and not expected_skip(name, combo)]
+    missing = missing_numbers(res, benchmarks, expected_skip)
     assert not missing, f"benchmarks without a number: {sorted(set(missing))}"
     # and what is skipped here is skipped: the sweep (no TWOLAYER_BENCH_SLOW), cuda (no GPU)
     assert all(v is None or not math.isfinite(v)

@@ -1,13 +1,10 @@
-"""twolayer-compare on real asv results: environments and backends, and every bad input (exit 2)."""
+"""twolayer-bench compare-envs / compare-backends on real asv results, and every bad input (exit 2)."""
 import hashlib
 import json
-import subprocess
-import sys
-
 import pytest
 
 from asv_mini import ENV_FAST, ENV_SLOW, copy_results, make_mini_run
-from conftest import ROOT, TEST_MACHINE
+from conftest import TEST_MACHINE, run_tool
 
 
 @pytest.fixture(scope="module")
@@ -16,11 +13,9 @@ def mini(tmp_path_factory, asv_home):
 
 
 def compare(*args, conf=None):
-    """Run `python -m twolayer.compare ARGS` (with --config `conf`); return the CompletedProcess."""
+    """Run `twolayer-bench compare-<ARGS[0]> ARGS...` (with --config `conf`); return the CompletedProcess."""
     extra = ["--config", str(conf)] if conf is not None else []
-    cmd, rest = args[0], list(args[1:])
-    return subprocess.run([sys.executable, "-m", "twolayer.compare", cmd, *extra, *rest], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_tool([f"compare-{args[0]}", *extra, *args[1:]], timeout=300)
 
 
 def table_rows(stdout):
@@ -88,9 +83,9 @@ def test_backends_pairs_numpy_and_torch_by_parameter_name(mini):
 
 
 def test_backends_handles_extra_parameters_in_any_position():
-    """A later 'variant' parameter (issue 6) before 'backend': pairs are made by name, not position."""
-    from twolayer.asvresults import Record
-    from twolayer.compare import compare_backends
+    """A 'variant' parameter before 'backend': pairs are made by name, not position."""
+    from twolayer_tools.compare import compare_backends
+    from twolayer_tools.results import Record
 
     class FakeSet:
         def records(self, env, bench=None):
@@ -109,8 +104,8 @@ def test_backends_handles_extra_parameters_in_any_position():
 
 
 def test_env_selectors_pair_by_the_rest_of_the_name():
-    from twolayer.asvresults import ResultSet
-    from twolayer.compare import pair_envs
+    from twolayer_tools.compare import pair_envs
+    from twolayer_tools.results import ResultSet
     names = [f"virtualenv-py3.11-numpy{n}-threadpoolctl3.8.0-torch{t}" for n in ("1.26.4", "2.4.6")
              for t in ("2.13.0", "2.5.1")]
     rs = ResultSet(None, "m", "abcdef12" * 5, {n: None for n in names}, {})
@@ -145,7 +140,7 @@ def test_unknown_benchmark(mini):
 def test_unknown_machine(mini):
     tmp, conf = mini
     one_line_error(compare("envs", ENV_FAST, ENV_SLOW, "--machine", "nosuch", conf=conf),
-                   "unknown machine 'nosuch'", TEST_MACHINE)
+                   "no results for machine 'nosuch'", TEST_MACHINE)
 
 
 def test_unknown_commit(mini):
@@ -174,7 +169,7 @@ def test_no_results(mini, tmp_path):
     shutil_copy = (tmp / "results" / TEST_MACHINE / "machine.json").read_text()
     (empty / TEST_MACHINE / "machine.json").write_text(shutil_copy)
     one_line_error(compare("backends", conf=_conf_with_results(conf, tmp_path, empty)),
-                   f"no results yet for machine '{TEST_MACHINE}'")
+                   f"no results for machine '{TEST_MACHINE}'")
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not-results"])

@@ -5,7 +5,7 @@ import torch
 
 from twolayer import data, problem
 from twolayer.backends import VARIANTS, make_net
-from twolayer.threads import THREAD_COUNTS, set_threads
+from benchmarks.threads import THREAD_COUNTS, set_threads
 
 
 def histories(dtype):

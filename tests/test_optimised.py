@@ -1,12 +1,11 @@
-"""The optimised variants compute what the naive ones do; the peak, scaling and device code around them."""
+"""The optimised variants compute what the naive ones do, op by op and over the whole loop."""
 import inspect
-import os
 
 import numpy as np
 import pytest
 import torch
 
-from twolayer import data, peak, problem, scaling
+from twolayer import data, problem
 from twolayer.backends import VARIANTS, backend_class, make_net
 
 BACKENDS = ("numpy", "torch")
@@ -100,92 +99,6 @@ def test_other_sizes_train():
     for backend in BACKENDS:
         for variant in VARIANTS:
             net = make_net(backend, "float64", arrays=arrays, variant=variant)
-            net.s.learning_rate = scaling.scaled_learning_rate(32, 48)
+            net.s.learning_rate = problem.LEARNING_RATE * (64 * 100) / (32 * 48)
             losses = net.train(5)
             assert net.arrays()["h"].shape == (32, 48) and np.isfinite(losses).all()
-
-
-# -- the peak ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_peak_gemm_measures_a_rate(backend):
-    gf = peak.measure(backend, "float32", 1, size=128, repeats=3)
-    assert 0.1 < gf < 1e5
-
-
-class FakeResult:
-    """Just enough of asv's Results for twolayer.peak.summarise."""
-
-    def __init__(self, values):
-        self.values = values
-
-    def get_result_value(self, name, params):
-        return self.values[name]
-
-
-def test_summarise_shows_fractions_of_the_peak():
-    benchmarks = {
-        "peak.Peak.track_gflops": {"params": [["'numpy'", "'torch'"], ["'float64'"], ["1"]]},
-        "loop.Loop.time_train": {"params": [["'numpy'"], ["'naive'", "'optimised'"], ["'float64'"], ["1"]]},
-        "ops.PerOp.time_h": {"params": [["'numpy'"], ["'naive'"], ["'float64'"], ["1"]]},
-        "ops.PerOp.time_update_w1": {"params": [["'numpy'"], ["'naive'"], ["'float64'"], ["1"]]},
-    }
-    res = FakeResult({"peak.Peak.track_gflops": [80.0, 100.0],
-                      "loop.Loop.time_train": [problem.STEP_FLOPS * problem.STEPS / 50e9, None],
-                      "ops.PerOp.time_h": [problem.flops("h") / 25e9],
-                      "ops.PerOp.time_update_w1": [problem.bytes_moved("update_w1", "float64") / 20e9]})
-    s = peak.summarise(res, benchmarks)
-    assert s["peak"] == {("float64", 1): (100.0, "torch")}
-    (row,) = s["loop"]  # the missing (None) optimised point is left out
-    assert row["variant"] == "naive" and row["fraction"] == pytest.approx(0.5)
-    ops = {r["op"]: r for r in s["ops"]}
-    assert ops["h"]["fraction"] == pytest.approx(0.25) and ops["h"]["unit"] == "GFLOP/s"
-    assert ops["update_w1"]["rate"] == pytest.approx(20.0) and ops["update_w1"]["unit"] == "GB/s"
-    text = peak.format_summary(s)
-    assert "50%" in text and "GB/s" in text
-
-
-# -- scaling and devices -----------------------------------------------------------------------
-
-def test_scaling_grid_facts():
-    assert scaling.step_flops(problem.N, problem.H) == problem.STEP_FLOPS
-    assert scaling.scaled_learning_rate(problem.N, problem.H) == problem.LEARNING_RATE
-    assert not scaling.point_skipped(1024, 1600) and scaling.point_skipped(4096, 4096)
-
-
-def test_scaling_benchmarks_are_skipped_unless_asked(monkeypatch):
-    from benchmarks.scaling import ScalingLoop, ScalingMatmul
-    monkeypatch.delenv(scaling.SLOW_ENV, raising=False)
-    with pytest.raises(NotImplementedError, match="TWOLAYER_BENCH_SLOW"):
-        ScalingLoop().setup("numpy", 64, 100)
-    monkeypatch.setenv(scaling.SLOW_ENV, "1")
-    with pytest.raises(NotImplementedError, match="limit"):
-        ScalingLoop().setup("numpy", 4096, 4096)
-    b = ScalingMatmul()  # prepared on its first timed call (common.PreparedOnce)
-    b.time_h("torch", 64, 100)
-    b.time_grad_w1("torch", 64, 100)
-
-
-def test_scaling_plot_writes_a_png(tmp_path):
-    pytest.importorskip("matplotlib")
-    pts = {}
-    for n in scaling.SCALING_N[:2]:
-        for h in scaling.SCALING_H[:2]:
-            for b, f in (("numpy", 2.0), ("torch", 1.0)):
-                pts[("loop", b, n, h)] = f * scaling.step_flops(n, h) * scaling.SCALING_STEPS / 50e9
-                pts[("h", b, n, h)] = pts[("grad_w1", b, n, h)] = f * scaling.matmul_flops(n, h) / 50e9
-    out = scaling.plot(pts, str(tmp_path / "report" / "scaling.png"), peak=100.0)
-    assert os.path.getsize(out) > 10_000
-    assert all(r[3] == pytest.approx(2.0) for r in scaling.ratio_table(pts))
-
-
-def test_device_benchmarks_skip_what_cannot_run():
-    from benchmarks.device import DeviceLoop, DevicePerOp
-    assert DeviceLoop.params[0] == ["torch"] and DeviceLoop.params[-1] == ["cuda"]
-    if not torch.cuda.is_available():
-        with pytest.raises(NotImplementedError):
-            DeviceLoop().setup("torch", "naive", "float64", "cuda")
-        with pytest.raises(NotImplementedError):
-            DevicePerOp().time_h("torch", "optimised", "float64", "cuda")
-    b = DevicePerOp()  # the timed code path (op + sync), exercised on the CPU
-    b.time_grad_h("torch", "optimised", "float32", "cpu")

@@ -1,17 +1,16 @@
 """The host-phase probe: windows of one op's timing, the slow spells, clear errors."""
 import re
 import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TB
 
-PHASES = [sys.executable, "-m", "twolayer.phases"]
+PHASES = [TB, "phases"]
 
 
 def test_summary_counts_slow_windows_and_their_spells():
-    from twolayer.phases import summary
+    from twolayer_tools.phases import summary
     lines = summary([1e-6, 1e-6, 2e-6, 2.1e-6, 1.1e-6, 3e-6])
     assert lines[0] == "windows: 6, fastest 1.00 µs, slowest 3.00 µs (3.00x)"
     assert lines[1] == "slow windows (> 1.25x the fastest): 3 of 6 (50 %), in 2 spell(s) of 2, 1 window(s)"

@@ -1,4 +1,4 @@
-"""twolayer-report on real asv results: the per-op table, the facts, the derived sentences, the HTML."""
+"""twolayer-bench report on real asv results: the per-op table, the facts, the derived sentences, the HTML."""
 import json
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from asv_mini import ENV_FAST, make_mini_run
-from conftest import ROOT, TEST_MACHINE
+from conftest import ROOT, TEST_MACHINE, run_tool
 from test_compare import digest, one_line_error
 from twolayer.problem import OP_NAMES
 
@@ -17,8 +17,7 @@ def mini(tmp_path_factory, asv_home):
 
 
 def report(conf, *args):
-    return subprocess.run([sys.executable, "-m", "twolayer.report", "--config", str(conf), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_tool(["report", "--config", str(conf), *args], timeout=300)
 
 
 def test_markdown_has_the_seed_table_facts_and_a_sentence_per_op(mini):
@@ -34,7 +33,7 @@ def test_markdown_has_the_seed_table_facts_and_a_sentence_per_op(mini):
         assert f"- `{op}`: " in md, op          # one sentence per op
     for row in ("| **Σ ops** |", "| **measured step** |", "| **step − Σ ops** |"):
         assert row in md
-    # the facts, recorded in the environment by `python -m twolayer.facts collect`
+    # the facts, recorded in the environment by `twolayer-bench facts`
     assert "numpy 2.4.6: BLAS OpenBLAS" in md and "torch 2.13.0" in md and "BLAS MKL" in md
     assert "set_threads(1) → " in md and "CPU: " in md and "SIMD" in md
     # the sentences come from the cause benchmarks: the matmuls are split into BLAS / overhead / rest
@@ -67,9 +66,8 @@ def test_html_shows_the_size_sweep_where_results_hold_one(tmp_path):
     """The committed results hold a sweep (TWOLAYER_BENCH_SLOW=1 asv run -b scaling at 3867cd5): the
     report plots it beside the per-op pages, with its environment and commit."""
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "twolayer.report", "--machine", "kvm-epyc-2core", "--commit", "3867cd5",
-                           "-E", "numpy2.4.6,torch2.13.0", "--html-dir", str(out), "-o", str(tmp_path / "r.md")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_tool(["report", "--machine", "kvm-epyc-2core", "--commit", "3867cd5", "-E", "numpy2.4.6,torch2.13.0",
+                     "--html-dir", str(out), "-o", str(tmp_path / "r.md")], timeout=300)
     assert proc.returncode == 0, proc.stderr
     page = (out / "index.html").read_text()
     assert "<h2 id='scaling'>Scaling with size</h2>" in page and "<img src='scaling.png'" in page
@@ -87,14 +85,14 @@ def test_report_refuses_to_write_into_results(mini):
 def test_report_bad_input(mini):
     tmp, conf = mini
     one_line_error(report(conf, "-E", "numpy0.1"), "unknown environment 'numpy0.1'", ENV_FAST)
-    one_line_error(report(conf, "--machine", "elsewhere"), "unknown machine 'elsewhere'", TEST_MACHINE)
+    one_line_error(report(conf, "--machine", "elsewhere"), "no results for machine 'elsewhere'", TEST_MACHINE)
     one_line_error(report(conf, "--commit", "0000000"), "unknown commit '0000000'")
 
 
 def _index(values):
     """An Index over synthetic records {(name, backend): seconds} at float64 / 1 thread."""
-    from twolayer.asvresults import Record
-    from twolayer.report import Index
+    from twolayer_tools.results import Record
+    from twolayer_tools.report import Index
     recs = []
     for (name, backend), t in values.items():
         params = {"backend": backend, "dtype": "float64"}
@@ -110,12 +108,12 @@ def _index(values):
 ])
 def test_sentences_follow_the_numbers(blas_gap, ovh_gap, expect):
     """The same op gets a different explanation when the cause benchmarks say something else."""
-    from twolayer.report import Group, OpRow, explain
+    from twolayer_tools.report import Group, OpRow, explain
     tn = 300e-6
     tt = tn + blas_gap + ovh_gap
     idx = _index({("causes.SameArrays.time_h", "numpy"): tn, ("causes.SameArrays.time_h", "torch"): tn + blas_gap + ovh_gap,
                   ("causes.Overhead.time_matmul", "numpy"): 1e-6, ("causes.Overhead.time_matmul", "torch"): 1e-6 + ovh_gap})
-    from twolayer.asvresults import Record
+    from twolayer_tools.results import Record
     rec = {b: Record("ops.PerOp.time_h", {"backend": b, "dtype": "float64", "threads": 1}, (), t, None, None, "v",
                      "seconds", "env") for b, t in (("numpy", tn), ("torch", tt))}
     row = OpRow("h", rec["numpy"], rec["torch"], tt / tn, True)
@@ -126,8 +124,9 @@ def test_sentences_follow_the_numbers(blas_gap, ovh_gap, expect):
 
 
 def test_facts_probe_in_this_python():
-    proc = subprocess.run([sys.executable, "-m", "twolayer.facts", "probe"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    from twolayer_tools.facts import PROBE
+    proc = subprocess.run([sys.executable, str(PROBE)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     facts = json.loads(proc.stdout)
     assert facts["numpy"]["version"] and facts["torch"]["blas"]["name"] == "mkl"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ROOT, asv_env
+from conftest import ROOT, TB, asv_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
@@ -35,7 +35,7 @@ REPORT_STUB = "<!doctype html><title>report stand-in</title><p>the per-op report
 
 
 def site_command(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "twolayer.site", *args], cwd=ROOT, env=env,
+    return subprocess.run([TB, *args], cwd=ROOT, env=env,
                           text=True, capture_output=True)
 
 
@@ -213,7 +213,7 @@ def test_site_command_bad_input_is_one_line_exit_2(tmp_path):
 
 
 def test_publish_refuses_a_tampered_vendored_file(tmp_path):
-    from twolayer import site
+    from twolayer_tools import site
     vendor = tmp_path / "site_vendor"
     shutil.copytree(site.VENDOR_DIR, vendor)
     target = vendor / "files" / "jquery-3.3.1" / "jquery.min.js"

@@ -1,13 +1,12 @@
 """The run-to-run spread command: its arithmetic, a real (small) pair of runs, and bad input."""
 import subprocess
-import sys
 
 import pytest
 
-from conftest import asv_env, clone_with_test_envs
-from twolayer.spread import spread_table
+from conftest import TB, asv_env, clone_with_test_envs
+from twolayer_tools.spread import spread_table
 
-SPREAD = [sys.executable, "-m", "twolayer.spread"]
+SPREAD = [TB, "spread"]
 
 
 def test_spread_table_counts_within_5_and_10_percent():
@@ -31,7 +30,7 @@ def clone(tmp_path_factory):
 
 def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
     # rounds=2 (of the suite's 6) through -a: this test checks the command, not the machine's spread
-    proc = subprocess.run([*SPREAD, "--root", str(clone), "-b", r"^ops\.PerOp\.time_h_relu\b", "-a", "rounds=2"],
+    proc = subprocess.run([*SPREAD, "--config", str(clone / "asv.conf.json"), "-b", r"^ops\.PerOp\.time_h_relu\b", "-a", "rounds=2"],
                           env=asv_env(asv_home), text=True, capture_output=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
@@ -44,10 +43,11 @@ def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
 
 @pytest.mark.parametrize("args, message", [
     (["no-such-rev"], "unknown revision 'no-such-rev'"),
-    (["HEAD", "--env", "numpy"], "bad environment 'numpy'"),
-    (["HEAD", "--env", "jax=1"], "not in the matrix: jax"),
+    (["HEAD", "-E", "numpy=9.9"], "unknown environment 'numpy=9.9'"),
+    (["HEAD", "-E", "jax=1"], "unknown environment 'jax=1'"),
+    (["HEAD", "-b", "no_such_benchmark"], "no benchmark matches"),
 ])
 def test_spread_bad_input_is_one_line_exit_2(clone, args, message):
-    proc = subprocess.run([*SPREAD, "--root", str(clone), *args], text=True, capture_output=True)
+    proc = subprocess.run([*SPREAD, "--config", str(clone / "asv.conf.json"), *args], text=True, capture_output=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -1,4 +1,4 @@
-"""The package and the benchmark suite import without torch; the torch backend says why it can't run."""
+"""The workload and the benchmark suite import without torch; the torch backend says why it can't run."""
 import subprocess
 import sys
 

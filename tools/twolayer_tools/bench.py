@@ -99,14 +99,16 @@ def configure_bench(p):
                         "already have a result at the commit, so an interrupted run continues)")
     p.add_argument("--no-publish", action="store_true", help="stop after the run, facts and report")
     p.add_argument("asv_args", nargs="*", metavar="ASV_RUN_ARG",
-                   help="after --: more arguments for `asv run`, e.g. -- 'HEAD^!' (default: the tip of main)")
+                   help="after --: more arguments for `asv run`, e.g. -- --quick 'HEAD^!' (default "
+                        "revision: the newest commit of main that changed the workload or the suite)")
 
 
 def run_bench(args):
     from . import facts, report, site
     conf, config, machine = prepared_run(args, "bench")
     resume = [] if args.fresh else ["--skip-existing-successful"]
-    status = asv_run(conf, config, machine, [*resume, *_bench_args(args), *args.asv_args])
+    revision = [] if any(not a.startswith("-") for a in args.asv_args) else [f"{measured_commits(conf)[-1]}^!"]
+    status = asv_run(conf, config, machine, [*resume, *_bench_args(args), *args.asv_args, *revision])
     if status:
         print(f"twolayer-bench bench: asv run exited {status}; publishing what was measured", file=sys.stderr)
     failed = facts.collect(load_config(config), machine)

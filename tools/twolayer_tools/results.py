@@ -116,15 +116,18 @@ def check_machine_name(name):
 
 
 def require_machine(results_dir, machine=None):
-    """The machine whose results to read: `machine`, else asv's name for this host; BadInput with
-    the machines that have results when it has none."""
+    """The machine whose results to read: `machine`; without it, asv's name for this host when it
+    has results, else the only machine that has; BadInput naming the machines with results."""
     found = machines(results_dir)
+    with_results = [m for m in found if _result_files(results_dir, m)]
     name = asv_machine_name(machine)
-    if name in found and _result_files(results_dir, name):
+    if name in with_results:
         return name
-    where = "" if machine else " (this host's asv machine name; choose another with --machine or MACHINE=)"
+    if machine is None and len(with_results) == 1:
+        return with_results[0]
+    where = "" if machine else " (this host's asv machine name; choose one with --machine or MACHINE=)"
     raise BadInput(f"no results for machine {name!r}{where} in {results_dir!r}; machines with results: "
-                   + listing(m for m in found if _result_files(results_dir, m)))
+                   + listing(with_results) + ("" if with_results else "; run 'make bench' first"))
 
 
 # -- results ---------------------------------------------------------------------------------------
