@@ -1,4 +1,4 @@
-"""Benchmarks that isolate where numpy and torch differ, for the report's "why" (issue 3).
+"""Benchmarks that isolate where numpy and torch differ, for the report's "why".
 
 * ``SameArrays``: each matmul of the step on the numpy net's own arrays, by numpy (its
   OpenBLAS) and by torch on zero-copy ``torch.from_numpy`` views (its MKL): the same memory,

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from twolayer.backends import BackendUnavailable
+from twolayer.backends import BACKENDS, BackendUnavailable
 from twolayer.problem import SEED
 
 from .common import DTYPES, THREAD_COUNTS, set_threads, torch
@@ -21,7 +21,7 @@ PEAK_REPEATS = 5
 """Timed calls of the calibration GEMM; the median is the peak."""
 PEAK_WARMUP = 2
 """Untimed calls first: thread-pool start, page faults, the CPU's clock ramp."""
-PEAK_BACKENDS = ("numpy", "torch")
+PEAK_BACKENDS = BACKENDS
 
 
 class Gemm:

@@ -9,10 +9,9 @@ from benchmarks import peak as bench_peak
 from benchmarks import scaling as grid
 from benchmarks.common import PreparedOnce, prepared
 from twolayer import problem
+from twolayer.backends import BACKENDS
 from twolayer_tools import peak as tools_peak
 from twolayer_tools import scaling as tools_scaling
-
-BACKENDS = ("numpy", "torch")
 
 
 def test_prepared_prepares_once_per_parameter_set_and_skips_what_cannot_run():

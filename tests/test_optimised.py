@@ -6,9 +6,7 @@ import pytest
 import torch
 
 from twolayer import data, problem
-from twolayer.backends import VARIANTS, backend_class, make_net
-
-BACKENDS = ("numpy", "torch")
+from twolayer.backends import BACKENDS, VARIANTS, backend_class, make_net
 
 
 def history(backend, dtype, variant):

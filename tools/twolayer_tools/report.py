@@ -118,6 +118,7 @@ def build_report(result_set, envs, factor=1.0):
     """The Report of `envs` (names) of `result_set`; BadInput when they have no per-op results."""
     out = []
     for env in envs:
+        facts = load_facts(result_set.conf.results_dir, result_set.machine, env)
         index = Index(result_set.records(env))
         groups = []
         for key in _group_keys(index):
@@ -131,11 +132,10 @@ def build_report(result_set, envs, factor=1.0):
                 loop = index.value(causes.LOOP, backend=b, **want)
                 step[b] = loop / problem.STEPS if _ok(loop) else None
             group = Group(env, key, rows, step)
-            facts = load_facts(result_set.conf.results_dir, result_set.machine, env)
             group.sentences = [explain(row, group, index, facts) for row in rows]
             group.summary = summarise(group)
             groups.append(group)
-        out.append(EnvReport(env, load_facts(result_set.conf.results_dir, result_set.machine, env), groups))
+        out.append(EnvReport(env, facts, groups))
     if not any(e.groups for e in out):
         raise BadInput(f"no ops.PerOp results in environment(s) {', '.join(envs)} at commit "
                        f"{result_set.commit[:8]}; run 'make bench' (or asv run -b ops) first")
