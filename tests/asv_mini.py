@@ -1,7 +1,7 @@
 """One small real asv run shared by test_compare.py and test_report.py (run once per session).
 
-The real suite (benchmarks/ops.py, loop.py, causes.py), copied with a test-only tail that
-shrinks the grid (float64, 1 thread, 10 samples) and lets an environment variable inject a
+The real suite (benchmarks/ops.py, loop.py, causes.py and what they import), copied with a
+test-only tail that shrinks the grid (float64, 1 thread, 10 samples) and lets an environment variable inject a
 20 ms busy-wait into ``ops.PerOp.time_h``. The matrix sets that variable through
 ``env_nobuild``, so the two environments (``TWOLAYER_TEST_SLOWDOWN0`` and ``...1``) share one
 virtualenv, the tests' own (conftest.TEST_ENV_DIR, never the .asv/env ``make bench`` uses).
@@ -72,7 +72,7 @@ def make_mini_run(tmp_path_factory, asv_home):
         return tmp, conf
     bench = tmp / "benchmarks"
     bench.mkdir(parents=True)
-    for name in ("__init__.py", "common.py", "ops.py", "loop.py", "causes.py"):
+    for name in ("__init__.py", "threads.py", "common.py", "ops.py", "loop.py", "causes.py"):
         text = (ROOT / "benchmarks" / name).read_text() + _TAIL.get(name, "")
         (bench / name).write_text(text)
     write_test_conf(tmp, TEST_MATRIX, benchmark_dir=str(bench))

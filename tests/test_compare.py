@@ -168,7 +168,7 @@ def test_no_results(mini, tmp_path):
     (empty / TEST_MACHINE).mkdir(parents=True)
     shutil_copy = (tmp / "results" / TEST_MACHINE / "machine.json").read_text()
     (empty / TEST_MACHINE / "machine.json").write_text(shutil_copy)
-    one_line_error(compare("backends", conf=_conf_with_results(conf, tmp_path, empty)),
+    one_line_error(compare("backends", "--machine", TEST_MACHINE, conf=_conf_with_results(conf, tmp_path, empty)),
                    f"no results for machine '{TEST_MACHINE}'")
 
 

@@ -8,8 +8,8 @@ from conftest import TB, asv_env, clone_with_test_envs
 GATE = [TB, "gate"]
 # The op the slow commit touches, numpy at 1 thread: naive (which the commit slows about 4x with
 # ten extra copies) and optimised (which it does not touch). FACTOR is above the run-to-run swing
-# of µs-scale medians measured on this 2-core VM (up to 1.5x at 1 thread, 2.9x at 2: README,
-# "Stable measurements"), so the test checks the gate's mechanism, not the machine's noise.
+# of µs-scale medians measured on this 2-core VM (up to 1.5x at 1 thread, 2.9x at 2: docs/noise.md,
+# "The run-to-run spread"), so the test checks the gate's mechanism, not the machine's noise.
 BENCH = r"^ops\.PerOp\.time_h_relu\('numpy', '(naive|optimised)', 'float(64|32)', 1\)"
 FACTOR = "2"
 
