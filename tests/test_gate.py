@@ -70,3 +70,25 @@ def test_gate_bad_input_is_one_line_exit_2(clone, asv_home, args, message):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_regressions_page_lists_the_slow_commit_and_nothing_else(clone, asv_home):
+    """asv publish over the gate's results (base, the slow commit, the comment-only commit) with the
+    project's regressions_thresholds: the 4x slower naive h_relu is listed, at the slow commit; the
+    untouched optimised variant and the comment-only commit are not."""
+    import json
+    slow = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=clone, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    conf = clone / ".asv" / "gate.conf.json"
+    proc = subprocess.run([str(TB.parent / "asv"), "--config", str(conf), "publish"], cwd=clone,
+                          env=asv_env(asv_home), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    html = clone / ".asv" / "gate-html"
+    listed = json.loads((html / "regressions.json").read_text())["regressions"]
+    to_hash = json.loads((html / "index.json").read_text())["revision_to_hash"]
+    names = [entry[0] for entry in listed]
+    assert any("h_relu" in n and "'naive'" in n and ", 1)" in n for n in names), names
+    assert not any("'optimised'" in n for n in names), names
+    for entry in listed:             # every listed step is the slow commit (jump: rev_a, rev_b, before, after)
+        jumps = entry[-1]
+        assert jumps and all(to_hash[str(j[1])] == slow for j in jumps), entry

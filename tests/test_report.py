@@ -123,6 +123,72 @@ def test_sentences_follow_the_numbers(blas_gap, ovh_gap, expect):
     assert ("torch is" if tt < tn else "numpy is") in sentence
 
 
+def _rec(name, backend, t, iqr=0.0, threads=1):
+    """A synthetic per-op or cause Record at float64 whose samples' IQR is `iqr` × its median."""
+    from twolayer_tools.results import Record
+    params = {"backend": backend, "dtype": "float64"}
+    if not name.startswith("causes.Overhead"):
+        params["threads"] = threads
+    stats = {"q_25": t * (1 - iqr / 2), "q_75": t * (1 + iqr / 2)}
+    return Record(name, params, (), t, stats, None, "v", "seconds", "env")
+
+
+def _explain_h(tn, tt, iqr_torch=0.0, causes_iqr=0.0, same=None, mm=(1e-6, 1e-6)):
+    """The sentence for op `h` with the given per-op medians and cause benchmarks."""
+    from twolayer_tools.report import Group, Index, OpRow, explain
+    same = same or (tn, tt)
+    recs = [_rec("causes.SameArrays.time_h", "numpy", same[0]),
+            _rec("causes.SameArrays.time_h", "torch", same[1], causes_iqr),
+            _rec("causes.Overhead.time_matmul", "numpy", mm[0]),
+            _rec("causes.Overhead.time_matmul", "torch", mm[1])]
+    row = OpRow("h", _rec("ops.PerOp.time_h", "numpy", tn), _rec("ops.PerOp.time_h", "torch", tt, iqr_torch),
+                tt / tn, True)
+    group = Group("env", (("dtype", "float64"), ("threads", 1)), [row], {"numpy": None, "torch": None})
+    return row, explain(row, group, Index(recs), None)
+
+
+def test_record_is_unstable_above_ten_percent_iqr():
+    from twolayer_tools.results import UNSTABLE_SPREAD
+    assert UNSTABLE_SPREAD == 0.10
+    assert not _rec("ops.PerOp.time_h", "numpy", 1e-5, iqr=0.09).unstable
+    assert _rec("ops.PerOp.time_h", "numpy", 1e-5, iqr=0.11).unstable
+    assert _rec("ops.PerOp.time_h", "numpy", 1e-5, iqr=0.11).spread == pytest.approx(0.11)
+
+
+def test_an_unstable_op_gets_no_ratio_and_no_explanation():
+    row, sentence = _explain_h(300e-6, 4e-3, iqr_torch=0.8)
+    assert row.unstable == ["torch"]
+    assert "unstable" in sentence and "IQR 80%" in sentence, sentence
+    assert "faster" not in sentence and "×" not in sentence and "Mostly" not in sentence, sentence
+    from twolayer_tools.report import Group, table_rows
+    group = Group("env", (("dtype", "float64"), ("threads", 1)), [row], {"numpy": None, "torch": None})
+    first = table_rows(group)[0]
+    assert first[-1] == "unstable" and first[4].endswith("?"), first
+
+
+def test_an_unstable_cause_benchmark_leaves_the_gap_unsplit():
+    _, sentence = _explain_h(300e-6, 200e-6, causes_iqr=0.5)
+    assert "numpy is" not in sentence and "torch is 1.50× faster" in sentence, sentence
+    assert "not split" in sentence and "causes.SameArrays.time_h" in sentence, sentence
+
+
+def test_a_remainder_against_the_gap_is_said_not_silently_negative():
+    # torch is 100 µs faster per call, 120 µs faster on the same arrays: the rest, +20 µs, runs against it
+    _, sentence = _explain_h(300e-6, 200e-6, same=(300e-6, 180e-6))
+    assert "overshoot" in sentence, sentence
+
+
+def test_compare_table_marks_unstable_sides_and_says_what_the_mark_means():
+    from twolayer_tools.compare import compare_records, format_table
+    steady, shaky = _rec("ops.PerOp.time_h", "numpy", 1e-5), _rec("ops.PerOp.time_h", "torch", 3e-5, 0.4)
+    rows = compare_records([("a", steady, steady), ("b", steady, shaky)], use_stats=False)
+    assert [r.unstable for r in rows] == [False, True]
+    table = format_table(rows, "x", "y")
+    line_b = next(line for line in table.splitlines() if line.rstrip(" |").endswith("b"))
+    assert " ?" in line_b and "3.00?" in line_b, table
+    assert "? unstable" in table
+
+
 def test_facts_probe_in_this_python():
     from twolayer_tools.facts import PROBE
     proc = subprocess.run([sys.executable, str(PROBE)], cwd=ROOT, capture_output=True, text=True, timeout=120,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from . import options
 from .errors import FINDING, BadInput
 from .fmt import fmt_result
-from .results import (bench_regex, check_benchmarks, env_segments, load_config, load_result_set,
-                      matched_segments, select_envs)
+from .results import (UNSTABLE_SPREAD, bench_regex, check_benchmarks, env_segments, load_config,
+                      load_result_set, matched_segments, select_envs)
 
 
 @dataclass
@@ -29,6 +29,11 @@ class Row:
     ratio: float
     mark: str            # asv's: '+' worse, '-' better, '!' failed, '*' fixed, 'x' not comparable, ' '
     significant: bool    # False when the ratio passes the factor but asv's test says it may be noise
+
+    @property
+    def unstable(self):
+        """True when either side's median is unstable (results.UNSTABLE_SPREAD): no claim."""
+        return any(rec is not None and rec.unstable for rec in (self.before, self.after))
 
 
 def _value(rec):
@@ -92,11 +97,22 @@ def format_table(rows, before, after, only_changed=False):
         ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
         if not r.significant:
             ratio = "~" + ratio
-        lines.append([r.mark, fmt_result(r.before), fmt_result(r.after), ratio, r.label])
+        if r.unstable and ratio != "n/a":
+            ratio += "?"
+        lines.append([r.mark, _cell(r.before), _cell(r.after), ratio, r.label])
     if not lines:
         return "(no benchmarks changed)" if only_changed else "(no benchmarks)"
-    return tabulate.tabulate(lines, headers=["Change", f"Before [{before}]", f"After [{after}]", "Ratio",
-                                             "Benchmark (Parameter)"], tablefmt="github")
+    table = tabulate.tabulate(lines, headers=["Change", f"Before [{before}]", f"After [{after}]", "Ratio",
+                                              "Benchmark (Parameter)"], tablefmt="github")
+    if any(line[3].endswith("?") for line in lines):
+        table += ("\n\n? unstable: the samples' IQR is above "
+                  f"{UNSTABLE_SPREAD:.0%} of the median on that side; its ratio is no claim.")
+    return table
+
+
+def _cell(rec):
+    """A result as asv compare prints it, marked '?' when it is unstable."""
+    return fmt_result(rec) + (" ?" if rec is not None and rec.unstable else "")
 
 
 # -- environments ---------------------------------------------------------------------------------
@@ -200,17 +216,21 @@ def _load(args):
 
 def run_envs(args):
     rs, regex = _load(args)
-    worse = False
+    worse, unsure = False, 0
     for env_a, env_b, common, rows in compare_envs(rs, args.before, args.after, regex, args.factor,
                                                    args.use_stats):
         print(f"## {env_a} -> {env_b}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
         print(format_table(sort_rows(rows, args.sort), _short(env_a, common), _short(env_b, common),
                            args.only_changed))
         print()
-        worse |= any(r.mark in "+!" for r in rows)
+        worse |= any(r.mark == "!" or (r.mark == "+" and not r.unstable) for r in rows)
+        unsure += sum(r.mark == "+" and r.unstable for r in rows)
     if worse:
         print(f"twolayer-bench compare-envs: slower beyond factor {args.factor} in at least one benchmark",
               file=sys.stderr)
+    elif unsure:
+        print(f"twolayer-bench compare-envs: {unsure} slower row(s), all unstable ('?'): not a finding; "
+              "measure them again", file=sys.stderr)
     return FINDING if worse else 0
 
 

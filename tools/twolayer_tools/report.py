@@ -23,9 +23,9 @@ from . import causes, options
 from .compare import compare_records
 from .errors import BadInput
 from .facts import load_facts
-from .fmt import fmt_delta, fmt_time
+from .fmt import fmt_delta, fmt_time, markdown_table
 from .fmt import is_number as _ok
-from .results import load_config, load_result_set, select_envs
+from .results import UNSTABLE_SPREAD, load_config, load_result_set, select_envs
 
 
 # -- the report's data -----------------------------------------------------------------------------
@@ -62,6 +62,11 @@ class OpRow:
     def t(self, backend):
         rec = getattr(self, backend)
         return rec.value if rec is not None and rec.ok else None
+
+    @property
+    def unstable(self):
+        """Backends whose median here is unstable (results.UNSTABLE_SPREAD), in BACKENDS order."""
+        return [b for b in BACKENDS if getattr(self, b) is not None and getattr(self, b).unstable]
 
 
 @dataclass
@@ -183,6 +188,30 @@ def _speed(op, dtype, t):
     return ""
 
 
+def _unstable_causes(index, op, want):
+    """Names of the cause benchmarks behind `op`'s split whose median is unstable here."""
+    names = [causes.OVERHEAD.format(kind=k) for k in causes.OP_CALLS[op]]
+    if problem.OPS_BY_NAME[op].kind == "matmul":
+        names += [causes.SAME_ARRAYS.format(op=op), causes.OVERHEAD.format(kind="matmul")]
+    shaky = []
+    for name in dict.fromkeys(names):
+        for b in BACKENDS:
+            rec = index.get(name, backend=b, **want)
+            if rec is not None and rec.ok and rec.unstable and name not in shaky:
+                shaky.append(name)
+    return shaky
+
+
+def _part(what, seconds, gap, residual):
+    """One part of a gap, saying so when it runs against the gap rather than going silently negative."""
+    text = f"{what} {fmt_delta(seconds)}"
+    if gap and seconds * gap < 0:
+        if residual:
+            return text + " (a remainder against the gap: the parts measured apart overshoot it by this much)"
+        return text + f" (in {'numpy' if seconds > 0 else 'torch'}'s favour, against the gap)"
+    return text
+
+
 def explain(row, group, index, facts):
     """One sentence on where `row`'s numpy/torch gap comes from, from measured numbers only."""
     op, want = row.op, group.params
@@ -191,6 +220,11 @@ def explain(row, group, index, facts):
         missing = " and ".join(b for b in BACKENDS if not _ok(row.t(b)))
         return f"`{op}`: no result for {missing}, so there is no gap to explain."
     dtype = want.get("dtype")
+    if row.unstable:
+        spreads = ", ".join(f"{b} {fmt_time(row.t(b))} (IQR {getattr(row, b).spread:.0%} of it)"
+                            for b in row.unstable)
+        return (f"`{op}`: unstable: {spreads}, above {UNSTABLE_SPREAD:.0%}; no ratio and no explanation "
+                "is built on it (measure it again: docs/noise.md).")
     gap = tt - tn
     faster = "torch" if gap < 0 else "numpy"
     factor = max(tn, tt) / min(tn, tt)
@@ -206,6 +240,7 @@ def explain(row, group, index, facts):
 
     ovh = _overhead(index, op, want)
     ovh_gap = ovh["torch"] - ovh["numpy"] if all(_ok(v) for v in ovh.values()) else None
+    shaky = _unstable_causes(index, op, want)
     calls = ", ".join(causes.OP_CALLS[op])
     parts = []   # (what, seconds of the torch-minus-numpy gap)
     if problem.OPS_BY_NAME[op].kind == "matmul":
@@ -222,12 +257,20 @@ def explain(row, group, index, facts):
         parts = [(f"per-call overhead ({n} library call{'s' if n > 1 else ''}: {calls})", ovh_gap),
                  ("the kernels and their memory traffic", gap - ovh_gap)]
 
-    if parts and row.significant:
+    if shaky:
+        parts = []
+        body = (f". The gap is not split: the cause benchmark{'s' if len(shaky) > 1 else ''} "
+                f"{', '.join(shaky)} {'are' if len(shaky) > 1 else 'is'} unstable here")
+    elif parts and row.significant:
+        rest = parts[-1]
         parts.sort(key=lambda p: -abs(p[1]))
         main_what, main_v = parts[0]
         share = main_v / gap * 100 if gap else 0
-        others = "; ".join(f"{w} {fmt_delta(v)}" for w, v in parts[1:])
-        if share < 0:
+        others = "; ".join(_part(w, v, gap, (w, v) == rest) for w, v in parts[1:])
+        if (main_what, main_v) == rest and share > 100.5:
+            body = (f". The parts measured apart ({others}) do not add up to the gap: what is left, "
+                    f"{fmt_delta(main_v)}, is larger than the gap itself, so this split explains nothing")
+        elif share < 0:
             body = (f". {main_what[0].upper() + main_what[1:]} alone favours {'numpy' if main_v > 0 else 'torch'} "
                     f"({fmt_delta(main_v)}) but is outweighed by {others}")
         elif share > 100.5:
@@ -236,7 +279,8 @@ def explain(row, group, index, facts):
         else:
             body = f". Mostly {main_what}: {fmt_delta(main_v)} ({share:.0f} % of the gap); {others}"
     elif parts:
-        body = ". Components: " + "; ".join(f"{w} {fmt_delta(v)}" for w, v in parts)
+        rest = parts[-1]
+        body = ". Components: " + "; ".join(_part(w, v, gap, (w, v) == rest) for w, v in parts)
     else:
         body = (". The cause benchmarks (benchmarks/causes.py) have no results here, so the gap is not "
                 "split into BLAS, per-call overhead and the rest (asv run -b causes)")
@@ -276,14 +320,16 @@ def summarise(group):
         sn, st, basis = group.total("numpy"), group.total("torch"), "sum of ops"
     if not (_ok(sn) and _ok(st)):
         return "Not every op has a result for both backends: no verdict on the step."
-    gaps = sorted(((r.t("torch") - r.t("numpy"), r.op) for r in group.rows if _ok(r.t("torch")) and _ok(r.t("numpy"))),
-                  key=lambda g: -abs(g[0]))
+    gaps = sorted(((r.t("torch") - r.t("numpy"), r.op) for r in group.rows
+                   if _ok(r.t("torch")) and _ok(r.t("numpy")) and not r.unstable), key=lambda g: -abs(g[0]))
+    shaky = [r.op for r in group.rows if r.unstable]
     total = sum(g for g, _ in gaps)
     faster = "torch" if st < sn else "numpy"
     top = ", ".join(f"`{op}` {fmt_delta(g)}" for g, op in gaps[:3])
     return (f"Step ({basis}): numpy {fmt_time(sn)}, torch {fmt_time(st)}: {faster} is "
-            f"{max(sn, st) / min(sn, st):.2f}× faster. Of the ops' summed gap ({fmt_delta(total)} for torch), "
-            f"the largest parts: {top}.")
+            f"{max(sn, st) / min(sn, st):.2f}× faster. Of the {'stable ' if shaky else ''}ops' summed gap ({fmt_delta(total)} for torch), "
+            f"the largest parts: {top}." + (f" Unstable, left out of the parts: {', '.join(f'`{o}`' for o in shaky)}."
+                                             if shaky else ""))
 
 
 # -- facts ----------------------------------------------------------------------------------------
@@ -322,9 +368,12 @@ def table_rows(group):
         cells = [f"`{r.op}`", f"`{problem.OPS_BY_NAME[r.op].line}`"]
         for b in BACKENDS:
             t = r.t(b)
-            cells += [fmt_time(t), f"{t / tot[b] * 100:.1f} %" if _ok(t) and tot[b] else ""]
+            cells += [fmt_time(t) + (" ?" if b in r.unstable else ""),
+                      f"{t / tot[b] * 100:.1f} %" if _ok(t) and tot[b] else ""]
         ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
-        cells.append(ratio if r.significant or ratio == "n/a" else "~" + ratio)
+        if r.unstable:
+            ratio = "unstable"
+        cells.append(ratio if r.significant or ratio in ("n/a", "unstable") else "~" + ratio)
         rows.append(cells)
 
     def ratio(a, b):
@@ -352,13 +401,14 @@ def to_markdown(report):
     """The whole report as Markdown."""
     out = [f"# NumPy vs PyTorch, op by op (machine `{report.machine}`, commit `{report.commit[:8]}`)", "",
            "Time per call (asv's median); share = share of the sum of ops; torch/numpy < 1: torch faster; "
-           "`~` = not significant by asv's test; measured step = 500-step loop / 500.", ""]
+           "`~` = not significant by asv's test; `?` = unstable (the samples' IQR above "
+           f"{UNSTABLE_SPREAD:.0%} of the median: no ratio or explanation is built on it); "
+           f"measured step = {problem.STEPS}-step loop / {problem.STEPS}.", ""]
     for e in report.envs:
         out += [f"## {e.env}", ""]
         out += [f"- {line}" for line in facts_lines(e.facts)] + [""]
         for g in e.groups:
-            out += [f"### {g.title}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-            out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table_rows(g)]
+            out += [f"### {g.title}", "", markdown_table(HEADERS, table_rows(g))]
             out += ["", g.summary, "", "Why, op by op:", ""]
             out += [f"- {s}" for s in g.sentences] + [""]
     return "\n".join(out)
@@ -402,7 +452,8 @@ def write_html(report, out_dir, scaling=None):
     os.makedirs(out_dir, exist_ok=True)
     body = [f"<h1>NumPy vs PyTorch, op by op</h1><p>machine <code>{html.escape(report.machine)}</code>, "
             f"commit <code>{report.commit[:8]}</code>. Time per call (asv's median); share = share of the sum "
-            "of ops; torch/numpy &lt; 1: torch faster; ~ = not significant by asv's test. "
+            "of ops; torch/numpy &lt; 1: torch faster; ~ = not significant by asv's test; ? = unstable "
+            f"(the samples' IQR above {UNSTABLE_SPREAD:.0%} of the median): no ratio is plotted or explained for it. "
             "<a href='../index.html'>asv site</a></p>"]
 
     # Ratio vs version: one figure per group key, a line per op and the step, envs in version order.
@@ -420,7 +471,7 @@ def write_html(report, out_dir, scaling=None):
             for e in envs:
                 g = next((g for g in e.groups if g.key == key), None)
                 for r in (g.rows if g else []):
-                    series.setdefault(r.op, []).append(r.ratio if g else math.nan)
+                    series.setdefault(r.op, []).append(math.nan if r.unstable else r.ratio)
                 st = g.step if g else {}
                 series.setdefault("step", []).append(st["torch"] / st["numpy"] if g and _ok(st.get("torch"))
                                                      and _ok(st.get("numpy")) else math.nan)

@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 """The project checkout these tools belong to (tools/twolayer_tools/ -> the root)."""
 DEFAULT_ENV = "numpy2.4.6,torch2.13.0"
 """The one environment quick runs (gate, spread, tests) use: current NumPy, the CPU torch wheel."""
+UNSTABLE_SPREAD = 0.10
+"""A median whose samples' IQR exceeds this fraction of it is marked unstable (torch.utils.benchmark
+warns at the same 10 %): comparisons and the report build no ratio or explanation on it."""
 
 
 # -- configuration ---------------------------------------------------------------------------------
@@ -180,6 +183,21 @@ class Record:
     def ok(self):
         """True when the benchmark produced a number (not failed, not skipped)."""
         return isinstance(self.value, (int, float)) and not math.isnan(self.value)
+
+    @property
+    def spread(self):
+        """Interquartile range over median of the samples asv kept (None when asv kept no stats)."""
+        st = self.stats or {}
+        q25, q75 = st.get("q_25"), st.get("q_75")
+        if not (self.ok and self.value > 0 and isinstance(q25, (int, float)) and isinstance(q75, (int, float))):
+            return None
+        return (q75 - q25) / self.value
+
+    @property
+    def unstable(self):
+        """True when the median is not a claim: its IQR exceeds UNSTABLE_SPREAD of it."""
+        spread = self.spread
+        return spread is not None and spread > UNSTABLE_SPREAD
 
     def label(self, drop=()):
         """asv's row label: name(param, ...) with the parameters named in `drop` left out."""
