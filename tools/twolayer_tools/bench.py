@@ -7,6 +7,7 @@ saves an environment's results when all its benchmarks are done; ``bench`` passe
 ``--skip-existing-successful`` so a second ``bench`` after an interrupted one measures only
 what is missing (``--fresh`` measures everything again).
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,8 +38,9 @@ def run_echoed(cmd, cwd):
     """Run `cmd`, echoing its output as it comes; return (exit status, the whole output)."""
     print("$ " + " ".join(cmd), flush=True)
     lines = []
+    env = dict(os.environ, PYTHONUNBUFFERED="1")   # asv's progress as it happens, not at exit
     with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, bufsize=1) as proc:
+                          text=True, bufsize=1, env=env) as proc:
         for line in proc.stdout:
             sys.stdout.write(line)
             lines.append(line)
