@@ -29,13 +29,13 @@ export OMP_NUM_THREADS ?= $(NPROC)
 export MKL_NUM_THREADS ?= $(NPROC)
 export OPENBLAS_NUM_THREADS ?= $(NPROC)
 
-.PHONY: help tools bench test history gate report facts publish preview check-sync compare-envs \
+.PHONY: help tools bench test history gate report facts publish merge preview check-sync compare-envs \
         compare-backends peak spread phases sweep clean-envs
 
 help:
 	@echo "make bench   run the benchmarks over the matrix, then facts, report and the site (html/)"
 	@echo "make test    run the tests"
-	@echo "other targets: history gate report facts publish preview check-sync compare-envs"
+	@echo "other targets: history gate report facts publish merge preview check-sync compare-envs"
 	@echo "               compare-backends peak spread phases sweep clean-envs"
 	@echo "settings: MACHINE= ENV= BENCH= ASV_ARGS= FRESH=1 (see the top of this Makefile)"
 
@@ -75,6 +75,14 @@ facts: tools
 
 publish: tools
 	$(TB) publish
+
+# Other machines' results into results/, then the site with every machine: `make merge SRC=DIR`,
+# DIR an asv results folder (a checkout of the results branch CI keeps, another clone's results/);
+# MACHINE= merges only that machine.
+SRC ?=
+merge: tools
+	@test -n "$(SRC)" || { echo "make merge: give SRC=DIR, an asv results folder" >&2; exit 2; }
+	$(TB) merge $(SRC) $(if $(MACHINE),--machine "$(MACHINE)") --publish
 
 check-sync: tools
 	$(TB) check-sync

@@ -19,9 +19,11 @@ def git(*args, cwd):
                    cwd=cwd, check=True, capture_output=True)
 
 
-def gate(clone, home, *args):
+def gate(clone, home, *args, summary=None):
+    """The gate in the clone; with `summary`, as in a GitHub job whose $GITHUB_STEP_SUMMARY is that file."""
+    env = dict(asv_env(home), **({"GITHUB_STEP_SUMMARY": str(summary)} if summary else {}))
     return subprocess.run([*GATE, "--config", str(clone / "asv.conf.json"), "--machine", "gate-test", *args], cwd=clone,
-                          env=asv_env(home), text=True, stdout=subprocess.PIPE,
+                          env=env, text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=1200)
 
 
@@ -38,22 +40,29 @@ def commit_edit(clone, old, new, message):
     git("commit", "-qam", message, cwd=clone)
 
 
-def test_gate_catches_an_extra_copy(clone, asv_home):
+def test_gate_catches_an_extra_copy(clone, asv_home, tmp_path):
     commit_edit(clone, "s.h_relu = np.maximum(s.h, 0)",
                 "s.h_relu = np.maximum(" + "s.h" + ".copy()" * 10 + ", 0)", "slow: extra copies in h_relu")
-    proc = gate(clone, asv_home, "HEAD~1", "HEAD", "-b", BENCH, "--factor", FACTOR)
+    summary = tmp_path / "step-summary.md"
+    proc = gate(clone, asv_home, "HEAD~1", "HEAD", "-b", BENCH, "--factor", FACTOR, summary=summary)
     assert proc.returncode == 1, proc.stdout[-5000:]
     assert "Performance degradation" in proc.stdout or "PERFORMANCE DECREASED" in proc.stdout, proc.stdout[-5000:]
     assert "numpy" in proc.stdout and "gate: FAIL" in proc.stdout and "h_relu('numpy', 'naive'" in proc.stdout
+    text = summary.read_text()
+    assert text.startswith("### Regression gate: FAIL") and "no step summary" not in proc.stdout, text
+    rows = [line for line in text.splitlines() if line.startswith("| + |")]
+    assert rows and all("h_relu('numpy', 'naive'" in row for row in rows), text
     print(proc.stdout[-3000:])
 
 
-def test_gate_passes_a_comment_only_change(clone, asv_home):
+def test_gate_passes_a_comment_only_change(clone, asv_home, tmp_path):
     commit_edit(clone, "# Forward pass: compute predicted y",
                 "# Forward pass: compute predicted y (a comment-only change)", "comment only")
-    proc = gate(clone, asv_home, "HEAD~1", "HEAD", "-b", BENCH, "--factor", FACTOR)
+    summary = tmp_path / "step-summary.md"
+    proc = gate(clone, asv_home, "HEAD~1", "HEAD", "-b", BENCH, "--factor", FACTOR, summary=summary)
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert "gate: PASS" in proc.stdout
+    assert summary.read_text().startswith("### Regression gate: PASS")
     print(proc.stdout[-3000:])
 
 

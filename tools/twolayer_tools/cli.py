@@ -16,7 +16,8 @@ import sys
 from .errors import BadInput
 
 # (module, its subcommands in the order --help lists them)
-MODULES = ("bench", "compare", "report", "facts", "peak", "scaling", "gate", "spread", "phases", "site")
+MODULES = ("bench", "compare", "report", "facts", "peak", "scaling", "gate", "spread", "phases", "site", "merge",
+           "branch")
 
 
 def build_parser():

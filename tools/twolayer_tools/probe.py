@@ -24,7 +24,8 @@ SIMD_LEVELS = (  # highest first: (level, /proc/cpuinfo flags that must all be p
 # -- probe: inside an environment ---------------------------------------------------------------
 
 def cpu_facts():
-    """CPU model, logical cores, SIMD flags and the highest SIMD level, from /proc/cpuinfo."""
+    """CPU model, logical cores, SIMD flags and the highest SIMD level, from /proc/cpuinfo (the
+    model from sysctl on macOS)."""
     model, flags = platform.processor() or platform.machine(), set()
     try:
         with open("/proc/cpuinfo") as f:
@@ -35,8 +36,13 @@ def cpu_facts():
                     model = value.strip()
                 elif key == "flags" and not flags:
                     flags = set(value.split())
-    except OSError:
-        pass
+    except OSError:         # no /proc on macOS: ask sysctl for the chip's name instead
+        try:
+            import subprocess
+            model = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                   text=True, timeout=10).stdout.strip() or model
+        except (OSError, subprocess.SubprocessError):
+            pass
     level = next((name for name, need in SIMD_LEVELS if all(f in flags for f in need)), "unknown")
     simd = sorted(f for f in flags if re.match(r"(avx|amx|fma|sse4|f16c)", f))
     return {"model": model, "logical_cores": os.cpu_count(), "simd_level": level, "simd_flags": simd}
