@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from conftest import TB, asv_env, clone_with_test_envs
+from conftest import ASV, TB, asv_env, clone_with_test_envs
 
 GATE = [TB, "gate"]
 # The op the slow commit touches, numpy at 1 thread: naive (which the commit slows about 4x with
@@ -89,7 +89,7 @@ def test_the_regressions_page_lists_the_slow_commit_and_nothing_else(clone, asv_
     slow = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=clone, capture_output=True, text=True,
                           check=True).stdout.strip()
     conf = clone / ".asv" / "gate.conf.json"
-    proc = subprocess.run([str(TB.parent / "asv"), "--config", str(conf), "publish"], cwd=clone,
+    proc = subprocess.run([ASV, "--config", str(conf), "publish"], cwd=clone,
                           env=asv_env(asv_home), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.returncode == 0, proc.stdout[-3000:]
     html = clone / ".asv" / "gate-html"

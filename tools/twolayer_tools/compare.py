@@ -216,21 +216,17 @@ def _load(args):
 
 def run_envs(args):
     rs, regex = _load(args)
-    worse, unsure = False, 0
+    worse = False
     for env_a, env_b, common, rows in compare_envs(rs, args.before, args.after, regex, args.factor,
                                                    args.use_stats):
         print(f"## {env_a} -> {env_b}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
         print(format_table(sort_rows(rows, args.sort), _short(env_a, common), _short(env_b, common),
                            args.only_changed))
         print()
-        worse |= any(r.mark == "!" or (r.mark == "+" and not r.unstable) for r in rows)
-        unsure += sum(r.mark == "+" and r.unstable for r in rows)
+        worse |= any(r.mark in "+!" for r in rows)   # asv's verdict already weighs the spread
     if worse:
         print(f"twolayer-bench compare-envs: slower beyond factor {args.factor} in at least one benchmark",
               file=sys.stderr)
-    elif unsure:
-        print(f"twolayer-bench compare-envs: {unsure} slower row(s), all unstable ('?'): not a finding; "
-              "measure them again", file=sys.stderr)
     return FINDING if worse else 0
 
 
