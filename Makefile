@@ -30,13 +30,13 @@ export MKL_NUM_THREADS ?= $(NPROC)
 export OPENBLAS_NUM_THREADS ?= $(NPROC)
 
 .PHONY: help tools bench test history gate report facts publish merge preview check-sync compare-envs \
-        compare-backends peak spread phases sweep clean-envs
+        compare-backends peak spread phases sweep releases clean-envs
 
 help:
 	@echo "make bench   run the benchmarks over the matrix, then facts, report and the site (html/)"
 	@echo "make test    run the tests"
 	@echo "other targets: history gate report facts publish merge preview check-sync compare-envs"
-	@echo "               compare-backends peak spread phases sweep clean-envs"
+	@echo "               compare-backends peak spread phases sweep releases clean-envs"
 	@echo "settings: MACHINE= ENV= BENCH= ASV_ARGS= FRESH=1 (see the top of this Makefile)"
 
 tools: $(VENV)/.installed
@@ -55,6 +55,12 @@ bench: tools
 test: tools
 	tools/ensure-chromium
 	$(BIN)/python -m pytest
+
+# The release sweep: the last patch of every NumPy and torch minor line, once per machine, into
+# releases/ (continues where it stopped; ONLY=torch=2.15.0 for one release), then the site.
+ONLY ?=
+releases: tools
+	$(TB) releases $(if $(MACHINE),--machine "$(MACHINE)") $(if $(ONLY),--only "$(ONLY)")
 
 # Every commit that changed the workload or the suite and has no results on this machine.
 history: tools

@@ -241,3 +241,51 @@ def test_committed_html_is_in_sync_with_results_and_benchmarks():
         f"{len(results)} result files are committed but html/ is not: run `make publish` and commit html/"
     proc = site_command("check-sync")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+def test_timeline_in_headless_chromium_with_no_network():
+    """The committed site's timeline page: linked from asv's navigation bar, drawn with the
+    vendored flot, the op/dtype/threads selectors redraw it, hovering a point reads its value."""
+    from playwright.sync_api import expect
+    html = ROOT / "html"
+    page_file = html / "timeline" / "index.html"
+    assert page_file.is_file(), "html/timeline/ is missing: run `make releases`, then `make publish`"
+    data = json.loads(re.search(r"var TIMELINE = (\{.*?\});</script>", page_file.read_text(), re.S).group(1))
+    key = "y_pred|float32|2"
+    shown = sum(key in r["points"] for rels in data["lines"].values() for r in rels)
+    first = data["lines"]["numpy"][0]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "site-timeline.png"
+    page_errors = []
+    with serve(html) as base, offline_browser() as (context, requests, foreign):
+        page = context.new_page()
+        page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+        page.goto(base + "index.html")
+        expect(page.locator("#nav-li-timeline a")).to_have_text("Timeline")
+        page.locator("#nav-li-timeline a").click()
+        expect(page).to_have_title("twolayer-bench: time against release")
+        expect(page.locator("#plot canvas.flot-base")).to_be_visible()
+        expect(page.locator("#changed li").first).to_be_visible()
+
+        page.select_option("#op", "y_pred")
+        page.select_option("#dtype", "float32")
+        page.select_option("#threads", "2")
+        expect(page.locator("#line-text")).to_have_text("y_pred = h_relu.dot(w2)")
+        expect(page.locator("#points tr")).to_have_count(1 + shown)
+
+        # Hover the oldest NumPy release's point: the tooltip names it and its median.
+        x, y = page.evaluate("""() => {
+            var plot = window.timelinePlot, s = plot.getData()[0], o = plot.getPlotOffset();
+            var pt = plot.pointOffset({x: s.data[0][0], y: s.data[0][1]}), off = $('#plot').offset();
+            return [pt.left + off.left, pt.top + off.top]; }""")
+        page.mouse.move(x, y)
+        tip = page.locator("#tip")
+        expect(tip).to_be_visible()
+        expect(tip).to_contain_text(f"numpy {first['release']}")
+        expect(tip).to_contain_text(first["blas"])
+        page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}  ({len(requests)} requests)")
+    assert not page_errors, page_errors
+    assert foreign == [], f"{len(foreign)} requests left 127.0.0.1: {foreign}"
+    assert any("/vendor/flot-0.8.3/jquery.flot.time.js" in u for u in requests), requests

@@ -17,7 +17,7 @@ from .errors import BadInput
 
 # (module, its subcommands in the order --help lists them)
 MODULES = ("bench", "compare", "report", "facts", "peak", "scaling", "gate", "spread", "phases", "site", "merge",
-           "branch")
+           "branch", "releases", "timeline")
 
 
 def build_parser():

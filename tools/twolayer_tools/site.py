@@ -41,6 +41,7 @@ MANIFEST = VENDOR_DIR / "manifest.json"
 HTML_VENDOR = "vendor"      # html/<this>/...: where the vendored files are served from
 KEEP = ("report",)          # folders of html/ that are not asv's: kept across `asv publish`
 REPORT_INDEX = "report/index.html"
+TIMELINE_INDEX = "timeline/index.html"   # written by timeline.py on every publish
 
 # What asv 0.6.6's www/index.html loads from CDNs, and the npm file that replaces each.
 # (npm package, version, path in its tarball, path under site_vendor/files and html/vendor,
@@ -211,18 +212,26 @@ def external_loads(html_dir):
     return found
 
 
-def link_report(index_html):
-    """Add 'Report' to the navigation bar of asv's index.html (once), after 'Regressions'."""
+NAV_PAGES = (
+    ("report", REPORT_INDEX, "The per-op report: NumPy vs PyTorch per environment", "Report"),
+    ("timeline", TIMELINE_INDEX, "Every op and the loop against NumPy and torch release", "Timeline"),
+)
+"""The project's own pages, linked from asv's navigation bar after 'Regressions' when published."""
+
+
+def link_page(index_html, key, href, title, label):
+    """Add `label` (linking `href`) to the navigation bar of asv's index.html once, at its end."""
     text = index_html.read_text()
-    if 'id="nav-li-report"' in text:
+    if f'id="nav-li-{key}"' in text:
         return
-    m = re.search(r'<li id="nav-li-regressions">.*?</li>', text, re.S)
-    if m is None:
+    keys = "|".join(["regressions"] + [k for k, *_ in NAV_PAGES])
+    items = list(re.finditer(rf'<li id="nav-li-(?:{keys})">.*?</li>', text, re.S))
+    if not any(m.group(0).startswith('<li id="nav-li-regressions"') for m in items):
         raise SiteError(f"{index_html}: asv's navigation bar has no 'Regressions' item to put "
-                        "the report's link beside (a different asv version?)")
-    item = ('\n\t<li id="nav-li-report"><a href="report/index.html" '
-            'title="The per-op report: NumPy vs PyTorch per environment">Report</a></li>')
-    index_html.write_text(text[:m.end()] + item + text[m.end():])
+                        f"the {key}'s link beside (a different asv version?)")
+    end = items[-1].end()
+    item = f'\n\t<li id="nav-li-{key}"><a href="{href}" title="{title}">{label}</a></li>'
+    index_html.write_text(text[:end] + item + text[end:])
 
 
 def localize(html_dir, vendor_dir=VENDOR_DIR):
@@ -245,8 +254,9 @@ def localize(html_dir, vendor_dir=VENDOR_DIR):
         new = localize_page(text, prefix, entries)
         if new != text:
             page.write_text(new)
-    if (html_dir / REPORT_INDEX).is_file():
-        link_report(html_dir / "index.html")
+    for key, href, title, label in NAV_PAGES:
+        if (html_dir / href).is_file():
+            link_page(html_dir / "index.html", key, href, title, label)
     left = external_loads(html_dir)
     if left:
         raise SiteError(f"{html_dir} still loads from other hosts: {'; '.join(left)} "
@@ -305,6 +315,8 @@ def publish(config=None, html_dir=None, vendor_dir=VENDOR_DIR, quiet=False):
             shutil.move(os.path.join(keep, name), str(html / name))
         if keep:
             shutil.rmtree(keep, ignore_errors=True)
+    from . import timeline
+    timeline.write(conf_path, html)     # from releases/ (nothing when this checkout has no sweep)
     localize(html, vendor_dir)
     return html
 
