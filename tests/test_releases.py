@@ -145,10 +145,11 @@ def test_what_changed_lists_real_steps_between_consecutive_releases_largest_firs
     _, data = sweep
     steps = data["steps"]
     assert steps, "a sweep over 25 releases with no real step would be a broken comparison"
-    assert [s["unstable"] for s in steps] == sorted(s["unstable"] for s in steps), "claims first"
+    assert [not s["claim"] for s in steps] == sorted(not s["claim"] for s in steps), "claims first"
     for group in (True, False):
-        sizes = [max(s["ratio"], 1 / s["ratio"]) for s in steps if s["unstable"] == group]
+        sizes = [max(s["ratio"], 1 / s["ratio"]) for s in steps if s["claim"] == group]
         assert sizes == sorted(sizes, reverse=True)
+    assert any(s["claim"] for s in steps) and any(not s["claim"] for s in steps)
     for s in steps:
         rels = [r["release"] for r in data["lines"][s["line"]]]
         assert rels.index(s["to"]) == rels.index(s["from"]) + 1, s
@@ -158,6 +159,11 @@ def test_what_changed_lists_real_steps_between_consecutive_releases_largest_firs
         before = data["lines"][s["line"]][rels.index(s["from"])]["points"][f"{s['op']}|{s['dtype']}|{s['threads']}"]
         after = data["lines"][s["line"]][rels.index(s["to"])]["points"][f"{s['op']}|{s['dtype']}|{s['threads']}"]
         assert s["unstable"] == (before["unstable"] or after["unstable"])
+        repeated = before["repeat"] is not None and after["repeat"] is not None
+        if s["claim"]:      # a claim: both medians stable, and one run is enough at its thread count or it was repeated
+            assert not s["unstable"] and (s["threads"] in timeline.SINGLE_RUN_THREADS or repeated), s
+        else:
+            assert s["why_not"], s
 
 
 def test_the_published_timeline_is_the_one_the_committed_sweep_gives(tmp_path):

@@ -272,7 +272,7 @@ _SCRIPT = r"""
     $.each(rows, function (_, x) {
       var line = x[0], r = x[1], p = x[2], step = "";
       var s = T.steps.filter(function (s) { return s.line == line && s.to == r.release && s.op + "|" + s.dtype + "|" + s.threads == k; })[0];
-      if (s) step = (s.slower ? s.ratio.toFixed(2) + "× slower" : (1 / s.ratio).toFixed(2) + "× faster") + (s.unstable ? " (unstable)" : "");
+      if (s) step = (s.slower ? s.ratio.toFixed(2) + "× slower" : (1 / s.ratio).toFixed(2) + "× faster") + (s.why_not ? " (not claimed: " + s.why_not + ")" : "");
       var iqr = (p.q25 != null && p.q75 != null) ? fmt(p.q75 - p.q25) : "n/a";
       $("<tr>").toggleClass("unstable", p.unstable).append(
         $("<td>").text(line + " " + r.release), $("<td>").text(r.date),
