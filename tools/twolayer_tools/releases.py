@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import options
-from .bench import check_rev, measured_commits
+from .bench import asv_executable, check_rev, measured_commits, run_echoed
 from .errors import FINDING, BadInput, listing
 from .results import asv_machine_name, check_results_readable, load_config
 
@@ -128,11 +128,6 @@ def sweep_config(conf, out, numpy, torch, results_dir=RESULTS_DIR):
     return out
 
 
-def _asv(*args, cwd):
-    from .bench import asv_executable, run_echoed
-    return run_echoed([asv_executable(), *args], cwd)
-
-
 def measure_pair(conf, machine, commit, numpy, torch, backends, threads=None, results_dir=RESULTS_DIR):
     """Build the pair's environment, check it, run the sweep's benchmarks, probe it, remove it.
 
@@ -146,7 +141,7 @@ def measure_pair(conf, machine, commit, numpy, torch, backends, threads=None, re
     t0 = time.monotonic()
     env = dict(os.environ, PIP_NO_CACHE_DIR="1")   # no 3 GB of CUDA wheels kept per torch release
     try:
-        proc = subprocess.run([_asv_path(), "--config", str(config), "setup"], cwd=root, env=env,
+        proc = subprocess.run([asv_executable(), "--config", str(config), "setup"], cwd=root, env=env,
                               text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         from .results import matrix_envs
         (asv_env,) = matrix_envs(sconf)
@@ -158,11 +153,11 @@ def measure_pair(conf, machine, commit, numpy, torch, backends, threads=None, re
         if check.returncode:
             return "excluded", "does not work together: " + _last_line(check.stderr)
         built = time.monotonic()
-        subprocess.run([_asv_path(), "--config", str(config), "machine", "--yes", "--machine", machine],
+        subprocess.run([asv_executable(), "--config", str(config), "machine", "--yes", "--machine", machine],
                        cwd=root, stdout=subprocess.DEVNULL, check=False)
         bench = [x for b in sweep_bench(backends, threads) for x in ("-b", b)]
-        code, _ = _asv("--config", str(config), "run", "--machine", machine, "--show-stderr", *bench,
-                       f"{commit}^!", cwd=root)
+        code, _ = run_echoed([asv_executable(), "--config", str(config), "run", "--machine", machine,
+                              "--show-stderr", *bench, f"{commit}^!"], root)
         ran = time.monotonic()
         if code:
             return "failed", f"asv run exited {code}"
@@ -173,11 +168,6 @@ def measure_pair(conf, machine, commit, numpy, torch, backends, threads=None, re
                             "total_s": round(time.monotonic() - t0)}
     finally:
         shutil.rmtree(env_root, ignore_errors=True)
-
-
-def _asv_path():
-    from .bench import asv_executable
-    return asv_executable()
 
 
 def _last_line(text):

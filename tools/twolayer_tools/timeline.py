@@ -12,8 +12,6 @@ jQuery and flot, so it works offline.
 """
 import html
 import json
-import math
-import os
 from pathlib import Path
 
 from . import options
@@ -295,23 +293,28 @@ _SCRIPT = r"""
 """
 
 
+def sweep_machine(rconf, machine=None):
+    """The machine whose sweep to show: `machine`, else the only one with a sweep; None when this
+    checkout holds no sweep and no machine was asked for; BadInput otherwise."""
+    found = [m for m in machines(rconf.results_dir) if load_status(rconf.results_dir, m)]
+    if machine is None and not found:
+        return None
+    if machine is None and len(found) > 1:
+        raise BadInput(f"release sweep results exist for several machines: {listing(found)}; "
+                       "choose one with --machine")
+    if machine is not None and machine not in found:
+        raise BadInput(f"no release sweep results for machine {machine!r} in {rconf.results_dir}; "
+                       f"machines with them: {listing(found)} (run 'make releases')")
+    return machine or found[0]
+
+
 def write(config=None, html_dir=None, machine=None):
     """Write ``<html>/timeline/index.html`` from the release sweep's results. Returns its path, or
     None when this checkout holds no sweep results (nothing to show)."""
     rconf = releases_conf(config)
-    found = [m for m in machines(rconf.results_dir) if load_status(rconf.results_dir, m)]
-    if not found:
-        if machine:
-            raise BadInput(f"no release sweep results for machine {machine!r} in {rconf.results_dir}; "
-                           "run 'make releases' first")
-        return None
+    machine = sweep_machine(rconf, machine)
     if machine is None:
-        if len(found) > 1:
-            raise BadInput(f"release sweep results exist for several machines: {listing(found)}; "
-                           "choose one with --machine")
-        machine = found[0]
-    elif machine not in found:
-        raise BadInput(f"no release sweep results for machine {machine!r}; machines with them: {listing(found)}")
+        return None
     data = build(rconf, machine, config)
     out = Path(html_dir) if html_dir else Path(load_config(config).html_dir)
     path = out / TIMELINE_DIR / "index.html"
@@ -346,11 +349,10 @@ def run(args):
         if args.top < 1:
             raise BadInput(f"--top must be at least 1, not {args.top}")
         rconf = releases_conf(args.config)
-        found = [m for m in machines(rconf.results_dir) if load_status(rconf.results_dir, m)]
-        if args.machine and args.machine not in found or not found:
-            raise BadInput(f"no release sweep results for machine {args.machine or '(any)'!r}; "
-                           f"machines with them: {listing(found)}")
-        print(changes_table(build(rconf, args.machine or found[0], args.config), args.top))
+        machine = sweep_machine(rconf, args.machine)
+        if machine is None:
+            raise BadInput(f"no release sweep results in {RESULTS_DIR}/; run 'make releases' first")
+        print(changes_table(build(rconf, machine, args.config), args.top))
         return 0
     path = write(args.config, args.html_dir, args.machine)
     if path is None:
