@@ -276,7 +276,7 @@ def test_timeline_in_headless_chromium_with_no_network():
 
         # Hover the oldest NumPy release's point: the tooltip names it and its median.
         x, y = page.evaluate("""() => {
-            var plot = window.timelinePlot, s = plot.getData()[0], o = plot.getPlotOffset();
+            var plot = window.timelinePlot, s = plot.getData()[0];
             var pt = plot.pointOffset({x: s.data[0][0], y: s.data[0][1]}), off = $('#plot').offset();
             return [pt.left + off.left, pt.top + off.top]; }""")
         page.mouse.move(x, y)

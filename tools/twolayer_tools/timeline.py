@@ -18,7 +18,7 @@ from . import options
 from .errors import BadInput, listing
 from .facts import load_facts
 from .fmt import fmt_time, is_number, markdown_table
-from .releases import LINES, REPEAT_DIR, RESULTS_DIR, load_status, sweep_config
+from .releases import LINES, REPEAT_DIR, RESULTS_DIR, load_status
 from .results import UNSTABLE_SPREAD, load_config, load_result_set, machines
 
 TIMELINE_DIR = "timeline"
@@ -34,10 +34,11 @@ VENDOR = ("jquery-3.3.1/jquery.min.js", "flot-0.8.3/jquery.flot.js", "flot-0.8.3
 
 
 def releases_conf(config=None, results_dir=RESULTS_DIR):
-    """The asv configuration of the release sweep's results (``releases/``, or `results_dir`)."""
+    """The project's asv configuration reading the release sweep's results (``releases/``, or
+    `results_dir`) instead of ``results/``."""
     conf = load_config(config)
-    out = Path(conf.path).parent / ".asv" / f"{results_dir}-results.conf.json"
-    return load_config(sweep_config(conf, out, "-", "-", results_dir))
+    conf.results_dir = str(Path(conf.path).parent / results_dir)
+    return conf
 
 
 def _blas(facts, lib):
@@ -266,7 +267,6 @@ _SCRIPT = r"""
                              grid: {hoverable: true}, legend: {position: "nw"}});
     var t = $("#points").empty();
     t.append("<tr><th>release</th><th>date</th><th>median</th><th>IQR</th><th>BLAS</th><th>OpenMP</th><th>step</th></tr>");
-    var prev = {};
     $.each(rows, function (_, x) {
       var line = x[0], r = x[1], p = x[2], step = "";
       var s = T.steps.filter(function (s) { return s.line == line && s.to == r.release && s.op + "|" + s.dtype + "|" + s.threads == k; })[0];
