@@ -18,8 +18,10 @@ from twolayer.problem import DTYPES, OP_NAMES
 
 from .threads import ALL_CORES, THREAD_COUNTS, set_threads
 
+set_threads(1)  # every pool at 1 until a benchmark sets its own backend's (threads.set_threads)
+
 __all__ = ["ALL_CORES", "BACKENDS", "DTYPES", "THREAD_COUNTS", "VARIANTS", "NetBenchmark",
-           "NetOpBenchmark", "PreparedOnce", "ShortCallTiming", "SkipNotImplemented",
+           "NetOpBenchmark", "OneThreadTiming", "PreparedOnce", "ShortCallTiming", "SkipNotImplemented",
            "add_op_benchmarks", "make_net", "prepared", "set_threads", "torch"]
 
 try:
@@ -29,9 +31,9 @@ except ImportError:  # outside asv (plain imports in tests): an ordinary NotImpl
 
 
 def warm_net(backend, variant, dtype, threads, **kwargs):
-    """A net on the seed's arrays with every pool at `threads`, one step already run (allocator,
-    thread-pool start and torch's lazy initialisation paid before anything is timed)."""
-    set_threads(threads)
+    """A net on the seed's arrays with its backend's pools at `threads`, one step already run
+    (allocator, thread-pool start and torch's lazy initialisation paid before anything is timed)."""
+    set_threads(threads, backend)
     net = make_net(backend, dtype, variant=variant, **kwargs)
     net.step()
     net.sync()
@@ -87,19 +89,28 @@ def prepared(body, name=None, doc=None):
 
 
 class ShortCallTiming:
-    """Timing attributes of the µs-scale benchmarks (ops, causes): ~10 ms samples, 5-10 per
-    round, 6 rounds in separate processes (30-60 samples per median).
+    """Timing attributes of the µs-scale benchmarks (ops, causes): ~10 ms samples, 5-8 per
+    round, 4 rounds in separate processes (20-32 samples per median).
 
-    Many short rounds rather than 2 long ones: on a shared machine the host can move between a
+    Several short rounds rather than 2 long ones: on a shared machine the host moves between a
     fast and a slow state for tens of seconds, invisible to the guest; a round's samples of one
-    parameter set take ~0.1 s and land in one state, rounds are minutes apart. ``warmup_time``
-    0.05 s: the state is already warm from ``prepare``'s step.
+    parameter set take ~0.1 s and land in one state. ``make bench`` interleaves the rounds
+    across the matrix's environments (``asv run --interleave-rounds``), so a point's rounds are
+    minutes apart and each environment's round r is taken beside the others'. ``warmup_time``
+    0.02 s: the state is already warm from ``prepare``'s step.
     """
 
     sample_time = 0.01
-    repeat = (5, 10, 1.0)
-    rounds = 6
-    warmup_time = 0.05
+    repeat = (5, 8, 1.0)
+    rounds = 4
+    warmup_time = 0.02
+
+
+class OneThreadTiming(ShortCallTiming):
+    """``ShortCallTiming`` with 2 rounds, for the 1-thread call-kind benchmarks (``Overhead``,
+    ``MaskForms``): at 1 thread two runs' medians agree within 10 % for 99-100 % of points."""
+
+    rounds = 2
 
 
 class NetOpBenchmark(ShortCallTiming, PreparedOnce):

@@ -91,7 +91,7 @@ def test_bad_dtype_and_backend_are_refused():
         make_net("jax")
 
 
-def test_set_threads_reaches_every_pool():
+def test_set_threads_reaches_every_pool():  # backend None: every pool
     for n in THREAD_COUNTS:
         report = set_threads(n)
         assert report["torch"] == n

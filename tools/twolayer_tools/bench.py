@@ -2,10 +2,11 @@
 (every commit that changed what is measured).
 
 Both check their input before anything runs (machine name, environment selector, benchmark
-selection, every results file readable), so bad input costs seconds and writes nothing. asv
-saves an environment's results when all its benchmarks are done; ``bench`` passes
-``--skip-existing-successful`` so a second ``bench`` after an interrupted one measures only
-what is missing (``--fresh`` measures everything again).
+selection, every results file readable), so bad input costs seconds and writes nothing.
+``bench`` interleaves the rounds across the environments (``interleave``); asv saves each
+environment's results after every round. ``bench`` passes ``--skip-existing-successful`` so a
+second ``bench`` after an interrupted one measures only what has no result yet (points of the
+interrupted round keep the rounds they had; ``--fresh`` measures everything again).
 """
 import os
 import subprocess
@@ -85,6 +86,16 @@ def asv_run(conf, config, machine, run_args):
     return status
 
 
+def interleave(asv_args):
+    """``--interleave-rounds`` unless the caller chose otherwise: round r of every environment runs
+    before round r+1 of any, so environment-vs-environment ratios come from measurements minutes
+    apart at most, and a slow spell of the host falls on one round of every environment instead
+    of every round of one. asv refuses it with an existing environment (``-E existing``, ``--python``)."""
+    chosen = any(a.startswith(("--interleave", "--no-interleave", "--python")) or a.startswith("existing")
+                 for a in asv_args)
+    return [] if chosen else ["--interleave-rounds"]
+
+
 def _bench_args(args):
     return [x for b in args.bench for x in ("-b", b)]
 
@@ -110,7 +121,8 @@ def run_bench(args):
     conf, config, machine = prepared_run(args, "bench")
     resume = [] if args.fresh else ["--skip-existing-successful"]
     revision = [] if any(not a.startswith("-") for a in args.asv_args) else [f"{measured_commits(conf)[-1]}^!"]
-    status = asv_run(conf, config, machine, [*resume, *_bench_args(args), *args.asv_args, *revision])
+    status = asv_run(conf, config, machine,
+                     [*resume, *interleave(args.asv_args), *_bench_args(args), *args.asv_args, *revision])
     if status:
         print(f"twolayer-bench bench: asv run exited {status}; publishing what was measured", file=sys.stderr)
     failed = facts.collect(load_config(config), machine)
