@@ -29,7 +29,7 @@ def clone(tmp_path_factory):
 
 
 def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
-    # rounds=2 (of the suite's 6) through -a: this test checks the command, not the machine's spread
+    # rounds=2 (of the suite's 4) through -a: this test checks the command, not the machine's spread
     proc = subprocess.run([*SPREAD, "--config", str(clone / "asv.conf.json"), "-b", r"^ops\.PerOp\.time_h_relu\b", "-a", "rounds=2"],
                           env=asv_env(asv_home), text=True, capture_output=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -50,4 +50,45 @@ def test_spread_runs_twice_and_prints_the_shares(clone, asv_home):
 def test_spread_bad_input_is_one_line_exit_2(clone, args, message):
     proc = subprocess.run([*SPREAD, "--config", str(clone / "asv.conf.json"), *args], text=True, capture_output=True)
     assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+SELECT = r"^(ops\.PerOp|loop\.Loop\.time_train)"
+
+
+def test_spread_runs_compares_two_finished_runs_and_counts_ticks():
+    """The committed runs of eaa8efb (results/ and repeats/run-b), compared without running asv."""
+    proc = subprocess.run([*SPREAD, "--runs", "results", "repeats/run-b", "-c", "eaa8efb", "-b", SELECT],
+                          cwd=ROOT, text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "benchmark parameter sets compared: 960" in out       # 5 environments x 192
+    assert "threads=1: 480 sets" in out and "threads=2: 480 sets" in out
+    assert "tick medians in results (under 100 µs at 1 thread, above at all cores): 0" in out
+    # 92784fd, before the tick was removed: the same count finds its tick medians
+    proc = subprocess.run([*SPREAD, "--runs", "results", "results", "-c", "92784fd", "-b", SELECT],
+                          cwd=ROOT, text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    counts = [int(line.split(": ")[-1]) for line in proc.stdout.splitlines() if line.startswith("tick medians")]
+    assert counts and counts[0] > 0 and counts[0] == counts[1], proc.stdout
+
+
+def test_spread_pair_summarises_environment_ratios_on_identical_code():
+    proc = subprocess.run([*SPREAD, "--pair", "numpy1.26.4", "numpy2.4.6", "-c", "eaa8efb", "-b", SELECT],
+                          cwd=ROOT, text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "threads=1: 96 points, within 10 %" in proc.stdout      # 2 torch releases x 48 torch points
+    assert "threads=2: 96 points" in proc.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--runs", "results", "no-such-dir"], "no-such-dir is not an asv results folder"),
+    (["--runs", "results", "repeats/run-b", "-c", "deadbee"], "no results of commit deadbee"),
+    (["--pair", "numpy9", "numpy2.4.6", "-c", "eaa8efb"], "has an environment pair numpy9 -> numpy2.4.6"),
+    (["--pair", "numpy1.26.4", "numpy2.4.6", "--results-dir", "nowhere"], "nowhere is not an asv results folder"),
+])
+def test_spread_finished_runs_bad_input_is_one_line_exit_2(args, message):
+    proc = subprocess.run([*SPREAD, *args], cwd=ROOT, text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -17,13 +17,19 @@ OpenBLAS thread burns ~0.1 s; an idle one ~0)."""
 
 
 def _other_threads_cpu(after):
-    """In a forked child: call `after()`, sleep 0.3 s, and report the CPU seconds the busiest
-    thread other than the caller used meanwhile (through the pipe the parent reads)."""
+    """From a parent whose pools are all at 1 thread (as importing the suite leaves asv's
+    forkserver), fork a child, call `after()` there, sleep 0.3 s, and return the CPU seconds the
+    busiest thread other than the caller used meanwhile (through a pipe)."""
+    set_threads(1)  # other tests may have left a pool at more
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: like a benchmark process forked from asv's forkserver
         try:
-            after()
+            try:
+                after()
+            except BaseException as exc:  # noqa: BLE001  (reported to the parent, which fails the test)
+                os.write(write, f"error: {exc!r}".encode())
+                raise
             tick = os.sysconf("SC_CLK_TCK")
 
             def cpu():
@@ -43,6 +49,7 @@ def _other_threads_cpu(after):
     with os.fdopen(read) as pipe:
         text = pipe.read()
     os.waitpid(pid, 0)
+    assert not text.startswith("error"), text
     return float(text)
 
 

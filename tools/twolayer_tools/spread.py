@@ -6,6 +6,16 @@ Both runs use one environment (numpy 2.4.6 x torch 2.13.0 by default) and tempor
 directories, never the committed results/.
 
     twolayer-bench spread [REV] [-E SELECTOR] [-b REGEX] [-a rounds=2]
+    twolayer-bench spread --runs results /tmp/run2 -c eaa8efb [-b REGEX]   # two finished runs
+
+``--pair OLD NEW`` measures how well environments pair in one run: for every point of one backend
+(``--backend``, default torch) whose code is the same in two environments whose names differ only
+by OLD -> NEW (e.g. numpy1.26.4 numpy2.4.6: torch's points beside two NumPys), the ratio of the
+two medians, summarised per thread count.
+
+``--runs`` compares two runs already made (two asv results folders, every environment, e.g. a
+``make bench`` in results/ and a second full-matrix run elsewhere) without running anything, and
+also counts the tick medians of each run (``ticks``).
 """
 import math
 import subprocess
@@ -20,19 +30,49 @@ from .results import DEFAULT_ENV, check_suite_selection, derived_config, load_co
 MACHINE = "spread"
 
 
-def medians(results_dir):
-    """{(benchmark, params...): median} for every finite result in an asv results directory."""
-    from asv.results import iter_results_for_machine
+TICK_S = 1e-4
+"""A tick median: an op under this at 1 thread whose median at all cores is above it (issue 11's
+measure of the scheduler-tick artefact; one tick is 4 ms on these hosts)."""
+
+
+def medians(results_dir, machine=MACHINE, commit=None, with_env=False, bench=()):
+    """{(benchmark, params...[, environment]): median} for every finite result in an asv results
+    directory (only `commit`'s, a hash prefix, when given; only benchmarks matching a `bench` regex)."""
     import itertools
+    import re
+    from asv.results import iter_results_for_machine
     out = {}
-    for res in iter_results_for_machine(str(results_dir), MACHINE):
+    for res in iter_results_for_machine(str(results_dir), machine):
+        if commit and not res.commit_hash.startswith(commit):
+            continue
         for key in res.get_all_result_keys():
+            if bench and not any(re.search(b, key) for b in bench):
+                continue
             params = res.get_result_params(key)
             values = res.get_result_value(key, params)
             for combo, value in zip(itertools.product(*params) if params else [()], values):
                 if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-                    out[(key, *combo)] = value
+                    out[(key, *combo, *((res.env_name,) if with_env else ()))] = value
     return out
+
+
+def ticks(meds, results_dir):
+    """Keys of `meds` at the most threads whose median is above ``TICK_S`` while the same point at
+    1 thread is below it."""
+    import json
+    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
+    found = []
+    for key, value in meds.items():
+        names = benchmarks.get(key[0], {}).get("param_names", [])
+        if "threads" not in names:
+            continue
+        i = 1 + names.index("threads")
+        if key[i] == "1":
+            continue
+        one = meds.get(key[:i] + ("1",) + key[i + 1:])
+        if one is not None and one < TICK_S < value:
+            found.append(key)
+    return sorted(found)
 
 
 def thread_groups(results_dir, keys):
@@ -80,9 +120,98 @@ def configure(p):
     p.add_argument("-a", "--attribute", action="append", default=[],
                    help="asv benchmark attribute override, e.g. rounds=4 (passed to asv run -a)")
     p.add_argument("--cpu-affinity", help="passed to asv run --cpu-affinity")
+    p.add_argument("--runs", nargs=2, metavar="RESULTS_DIR",
+                   help="compare two finished runs (asv results folders, every environment) of the "
+                        "commit -c instead of running asv")
+    p.add_argument("--pair", nargs=2, metavar=("OLD", "NEW"),
+                   help="ratios of one backend's medians between environments whose names differ only "
+                        "by OLD -> NEW (e.g. numpy1.26.4 numpy2.4.6), per thread count, in the results of "
+                        "-c (no run)")
+    p.add_argument("--backend", default="torch", help="the backend whose points --pair compares (default torch)")
+    p.add_argument("--results-dir", metavar="DIR", help="asv results folder for --pair (default: the configuration's)")
+    options.machine(p)
+    options.commit(p)
+
+
+def _only_machine(results_dir, wanted):
+    machines = sorted(d.name for d in Path(results_dir).iterdir() if (d / "machine.json").is_file())
+    if wanted:
+        if wanted not in machines:
+            raise BadInput(f"no results of machine {wanted!r} in {results_dir} (machines: {', '.join(machines) or 'none'})")
+        return wanted
+    if len(machines) != 1:
+        raise BadInput(f"{results_dir} holds results of {len(machines)} machines ({', '.join(machines) or 'none'}); "
+                       "pick one with -m")
+    return machines[0]
+
+
+def compare_runs(args):
+    """``--runs A B``: the spread between two finished runs, every environment, and their tick medians."""
+    runs = []
+    for results_dir in args.runs:
+        if not (Path(results_dir) / "benchmarks.json").is_file():
+            raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
+        machine = _only_machine(results_dir, args.machine)
+        meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
+        if not meds:
+            raise BadInput(f"no results of commit {args.commit or '(any)'} for machine {machine} in {results_dir}"
+                           + (" matching -b" if args.bench else ""))
+        runs.append(meds)
+    groups = thread_groups(args.runs[0], runs[0])
+    try:
+        lines, _ = spread_table(*runs, groups=groups)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    print("\n".join(lines))
+    for results_dir, meds in zip(args.runs, runs):
+        found = ticks(meds, results_dir)
+        print(f"tick medians in {results_dir} (under {TICK_S * 1e6:.0f} µs at 1 thread, above at all cores): {len(found)}")
+        for key in found:
+            print(f"  {key[0]}({', '.join(map(str, key[1:-1]))}) {key[-1]}: {meds[key] * 1e6:.0f} µs")
+    return 0
+
+
+def pair_envs(args):
+    """``--pair OLD NEW``: the spread of environment-vs-environment ratios on identical code."""
+    import json
+    import statistics
+    results_dir = args.results_dir or load_config(args.config).results_dir
+    if not (Path(results_dir) / "benchmarks.json").is_file():
+        raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
+    machine = _only_machine(results_dir, args.machine)
+    meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
+    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
+    old, new = args.pair
+    groups = {}
+    for key, value in meds.items():
+        env = key[-1]
+        if new not in env:
+            continue
+        other = meds.get(key[:-1] + (env.replace(new, old),))
+        names = benchmarks.get(key[0], {}).get("param_names", [])
+        if other is None or "backend" not in names or key[1 + names.index("backend")] != repr(args.backend):
+            continue
+        threads = key[1 + names.index("threads")] if "threads" in names else "-"
+        groups.setdefault(threads, []).append(value / other)
+    if not groups:
+        raise BadInput(f"no {args.backend} point in results of {machine} at {args.commit or 'any commit'} has an "
+                       f"environment pair {old} -> {new}")
+    print(f"{args.backend} medians, environment with {new} over the same environment with {old}:")
+    for threads, ratios in sorted(groups.items()):
+        ratios.sort()
+        n = len(ratios)
+        worst = max(max(r, 1 / r) for r in ratios)
+        within = sum(1 / 1.1 <= r <= 1.1 for r in ratios) / n
+        print(f"threads={threads}: {n} points, within 10 % {within:6.1%}, ratio p5 {ratios[n // 20]:.2f} "
+              f"median {statistics.median(ratios):.2f} p95 {ratios[(19 * n) // 20]:.2f}, worst {worst:.2f}x")
+    return 0
 
 
 def run(args):
+    if args.runs:
+        return compare_runs(args)
+    if args.pair:
+        return pair_envs(args)
     conf = load_config(args.config)
     check_rev(conf, args.rev)
     check_suite_selection(conf, args.bench)
