@@ -108,7 +108,8 @@ class ShortCallTiming:
 
 class OneThreadTiming(ShortCallTiming):
     """``ShortCallTiming`` with 2 rounds, for the 1-thread call-kind benchmarks (``Overhead``,
-    ``MaskForms``): at 1 thread two runs' medians agree within 10 % for 99-100 % of points."""
+    ``MaskForms``): the causes the report reads beside the ops, not figures it claims on their own;
+    how far two runs of them agree is in docs/noise.md."""
 
     rounds = 2
 
