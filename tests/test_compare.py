@@ -41,7 +41,9 @@ def test_envs_finds_the_injected_slowdown_and_nothing_else(mini):
     tmp, conf = mini
     before = digest(tmp / "results")
     # ops and loop only: sub-microsecond cause benchmarks are too noisy on a busy 2-core machine.
-    proc = compare("envs", ENV_FAST, ENV_SLOW, "--factor", "2", "-b", "^(ops|loop)\\.", conf=conf)
+    # Factor 3: the injected slowdown is ~58x, while µs ops of two environments of one run can
+    # differ by 2x when the host changes state (docs/noise.md; a 2.06x h_relu failed factor 2 once).
+    proc = compare("envs", ENV_FAST, ENV_SLOW, "--factor", "3", "-b", "^(ops|loop)\\.", conf=conf)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     rows = table_rows(proc.stdout)
     assert len(rows) == 2 * 11 + 2, proc.stdout
@@ -49,18 +51,18 @@ def test_envs_finds_the_injected_slowdown_and_nothing_else(mini):
     assert worse == {"ops.PerOp.time_h('numpy', 'naive', 'float64', 1)",
                      "ops.PerOp.time_h('torch', 'naive', 'float64', 1)"}, proc.stdout
     assert not [r for r in rows if r[0] in "-!x" and r[0]], proc.stdout
-    assert "slower beyond factor 2.0" in proc.stderr
+    assert "slower beyond factor 3.0" in proc.stderr
     assert digest(tmp / "results") == before  # nothing under results/ is modified
 
 
 def test_envs_only_changed_sorted_by_ratio(mini):
     tmp, conf = mini
-    proc = compare("envs", ENV_FAST, ENV_SLOW, "--factor", "2", "--only-changed", "--sort", "ratio",
+    proc = compare("envs", ENV_FAST, ENV_SLOW, "--factor", "3", "--only-changed", "--sort", "ratio",
                    "-b", "^(ops|loop)\\.", conf=conf)
     rows = table_rows(proc.stdout)
     assert proc.returncode == 1
     assert [r[4].split("(")[0] for r in rows] == ["ops.PerOp.time_h"] * 2, proc.stdout
-    assert all(float(r[3]) > 2 for r in rows)
+    assert all(float(r[3]) > 3 for r in rows)
 
 
 def test_envs_reports_no_change_where_nothing_changed(mini):
