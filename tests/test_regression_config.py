@@ -2,7 +2,6 @@
 gets, and that no threshold is below what two runs of one unchanged commit differ by here
 (docs/noise.md, "False regressions")."""
 import itertools
-import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 from twolayer_tools.results import load_config  # noqa: E402
+from twolayer_tools.spread import medians  # noqa: E402
 
 REPEATS = sorted((ROOT / "repeats").glob("run-*"))
 """Further full-matrix runs of the commit the thresholds were set from (results/ holds the first)."""
@@ -49,18 +49,13 @@ def test_each_kind_of_point_gets_its_threshold(threshold, name, expected):
 
 
 def _medians(results_dir, commit):
-    """{(label, environment): median} of one commit's results (the file name's commit prefix dropped)."""
-    out = {}
-    for path in sorted((results_dir / "kvm-epyc-2core").glob(f"{commit[:7]}*-virtualenv-*.json")):
-        data = json.loads(path.read_text())
-        columns = data["result_columns"]
-        for name, row in data["results"].items():
-            result = dict(zip(columns, row))
-            for combo, value in zip(itertools.product(*result["params"]), result["result"]):
-                if isinstance(value, (int, float)) and value == value and value > 0:
-                    label = f"{name}({', '.join(combo)})" if combo else name
-                    out[(label, path.name.split("-", 1)[1])] = value
-    return out
+    """{(benchmark, params..., environment): median} of one commit on the project's machine."""
+    return medians(results_dir, "kvm-epyc-2core", commit, with_env=True)
+
+
+def _label(key):
+    """asv's name(params) of a `_medians` key, as regressions_thresholds are matched against."""
+    return f"{key[0]}({', '.join(key[1:-1])})" if len(key) > 2 else key[0]
 
 
 def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
@@ -75,6 +70,6 @@ def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
     for first, second in itertools.combinations(runs, 2):
         common = set(first) & set(second)
         assert len(common) > 1000, "a committed run does not cover the matrix"
-        over = [(key[0], first[key], second[key]) for key in common
-                if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(key[0])]
+        over = [(_label(key), first[key], second[key]) for key in common
+                if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(_label(key))]
         assert not over, over[:5]

@@ -25,7 +25,7 @@ from pathlib import Path
 from . import options
 from .bench import asv_executable, check_rev
 from .errors import BadInput
-from .results import DEFAULT_ENV, check_suite_selection, derived_config, load_config
+from .results import DEFAULT_ENV, check_suite_selection, derived_config, load_config, require_machine
 
 MACHINE = "spread"
 
@@ -133,25 +133,13 @@ def configure(p):
     options.commit(p)
 
 
-def _only_machine(results_dir, wanted):
-    machines = sorted(d.name for d in Path(results_dir).iterdir() if (d / "machine.json").is_file())
-    if wanted:
-        if wanted not in machines:
-            raise BadInput(f"no results of machine {wanted!r} in {results_dir} (machines: {', '.join(machines) or 'none'})")
-        return wanted
-    if len(machines) != 1:
-        raise BadInput(f"{results_dir} holds results of {len(machines)} machines ({', '.join(machines) or 'none'}); "
-                       "pick one with -m")
-    return machines[0]
-
-
 def compare_runs(args):
     """``--runs A B``: the spread between two finished runs, every environment, and their tick medians."""
     runs = []
     for results_dir in args.runs:
         if not (Path(results_dir) / "benchmarks.json").is_file():
             raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
-        machine = _only_machine(results_dir, args.machine)
+        machine = require_machine(str(results_dir), args.machine)
         meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
         if not meds:
             raise BadInput(f"no results of commit {args.commit or '(any)'} for machine {machine} in {results_dir}"
@@ -178,7 +166,7 @@ def pair_envs(args):
     results_dir = args.results_dir or load_config(args.config).results_dir
     if not (Path(results_dir) / "benchmarks.json").is_file():
         raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
-    machine = _only_machine(results_dir, args.machine)
+    machine = require_machine(str(results_dir), args.machine)
     meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
     benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
     old, new = args.pair
