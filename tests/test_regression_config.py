@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 from twolayer_tools.results import load_config  # noqa: E402
-from twolayer_tools.spread import medians  # noqa: E402
+from twolayer_tools.spread import label, medians  # noqa: E402
 
 REPEATS = sorted((ROOT / "repeats").glob("run-*"))
 """Further full-matrix runs of the commit the thresholds were set from (results/ holds the first)."""
@@ -53,11 +53,6 @@ def _medians(results_dir, commit):
     return medians(results_dir, "kvm-epyc-2core", commit, with_env=True)
 
 
-def _label(key):
-    """asv's name(params) of a `_medians` key, as regressions_thresholds are matched against."""
-    return f"{key[0]}({', '.join(key[1:-1])})" if len(key) > 2 else key[0]
-
-
 def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
     """Any run read as the later commit of any other: no point moves by more than its threshold.
     (The thresholds were chosen from these runs, so this guards the configuration against an edit
@@ -70,6 +65,6 @@ def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
     for first, second in itertools.combinations(runs, 2):
         common = set(first) & set(second)
         assert len(common) > 1000, "a committed run does not cover the matrix"
-        over = [(_label(key), first[key], second[key]) for key in common
-                if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(_label(key))]
+        over = [(label(key), first[key], second[key]) for key in common
+                if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(label(key))]
         assert not over, over[:5]

@@ -92,3 +92,15 @@ def test_spread_finished_runs_bad_input_is_one_line_exit_2(args, message):
     proc = subprocess.run([*SPREAD, *args], cwd=ROOT, text=True, capture_output=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_spread_finished_runs_select_by_parameters_and_refuse_a_bad_pattern():
+    """-b means what it means everywhere: matched against names and names with parameters."""
+    proc = subprocess.run([*SPREAD, "--runs", "results", "repeats/run-b", "-c", "eaa8efb",
+                           "-b", r"^ops\.PerOp\.time_h\('numpy', 'naive', 'float64', 1\)"],
+                          cwd=ROOT, text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "benchmark parameter sets compared: 5" in proc.stdout     # one point in 5 environments
+    proc = subprocess.run([*SPREAD, "--runs", "results", "repeats/run-b", "-b", "("], cwd=ROOT, text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "invalid benchmark pattern" in proc.stderr

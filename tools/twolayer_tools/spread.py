@@ -25,7 +25,8 @@ from pathlib import Path
 from . import options
 from .bench import asv_executable, check_rev
 from .errors import BadInput
-from .results import DEFAULT_ENV, check_suite_selection, derived_config, load_config, require_machine
+from .results import (DEFAULT_ENV, bench_regex, check_suite_selection, derived_config, load_config,
+                      require_machine)
 
 MACHINE = "spread"
 
@@ -41,34 +42,55 @@ def medians(results_dir, machine=MACHINE, commit=None, with_env=False, bench=())
     import itertools
     import re
     from asv.results import iter_results_for_machine
+    pattern = bench_regex(bench)
     out = {}
     for res in iter_results_for_machine(str(results_dir), machine):
         if commit and not res.commit_hash.startswith(commit):
             continue
         for key in res.get_all_result_keys():
-            if bench and not any(re.search(b, key) for b in bench):
-                continue
             params = res.get_result_params(key)
             values = res.get_result_value(key, params)
             for combo, value in zip(itertools.product(*params) if params else [()], values):
+                if pattern and not (re.search(pattern, key)
+                                    or re.search(pattern, f"{key}({', '.join(combo)})")):
+                    continue
                 if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
                     out[(key, *combo, *((res.env_name,) if with_env else ()))] = value
     return out
 
 
-def ticks(meds, results_dir):
-    """Keys of `meds` at the most threads whose median is above ``TICK_S`` while the same point at
-    1 thread is below it."""
+def param_names(results_dir):
+    """{benchmark: its parameter names} from an asv results folder's benchmarks.json; BadInput when
+    the folder is not one."""
     import json
-    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
+    path = Path(results_dir) / "benchmarks.json"
+    if not path.is_file():
+        raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
+    return {name: info.get("param_names", []) for name, info in json.loads(path.read_text()).items()
+            if isinstance(info, dict)}  # its "version" entry is a number
+
+
+def label(key):
+    """asv's "name(params)" of a ``medians(..., with_env=True)`` key (what -b and asv's
+    regressions_thresholds match)."""
+    return f"{key[0]}({', '.join(key[1:-1])})" if len(key) > 2 else key[0]
+
+
+def param(key, names, name):
+    """The value (as asv writes it) of parameter `name` in a `medians` key, or None."""
+    names = names.get(key[0], [])
+    return key[1 + names.index(name)] if name in names else None
+
+
+def ticks(meds, names):
+    """Keys of `meds` at the most threads whose median is above ``TICK_S`` while the same point at
+    1 thread is below it (`names`: ``param_names`` of their folder)."""
     found = []
     for key, value in meds.items():
-        names = benchmarks.get(key[0], {}).get("param_names", [])
-        if "threads" not in names:
+        threads = param(key, names, "threads")
+        if threads in (None, "1"):
             continue
-        i = 1 + names.index("threads")
-        if key[i] == "1":
-            continue
+        i = 1 + names[key[0]].index("threads")
         one = meds.get(key[:i] + ("1",) + key[i + 1:])
         if one is not None and one < TICK_S < value:
             found.append(key)
@@ -77,14 +99,9 @@ def ticks(meds, results_dir):
 
 def thread_groups(results_dir, keys):
     """{key: 'threads=N'} for the keys of benchmarks that have a `threads` parameter."""
-    import json
-    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
-    groups = {}
-    for key in keys:
-        names = benchmarks.get(key[0], {}).get("param_names", [])
-        if "threads" in names:
-            groups[key] = f"threads={key[1 + names.index('threads')]}"
-    return groups
+    names = param_names(results_dir)
+    return {key: f"threads={param(key, names, 'threads')}" for key in keys
+            if param(key, names, "threads") is not None}
 
 
 def spread_table(first, second, worst=10, groups=None):
@@ -137,8 +154,7 @@ def compare_runs(args):
     """``--runs A B``: the spread between two finished runs, every environment, and their tick medians."""
     runs = []
     for results_dir in args.runs:
-        if not (Path(results_dir) / "benchmarks.json").is_file():
-            raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
+        param_names(results_dir)  # BadInput unless it is an asv results folder
         machine = require_machine(str(results_dir), args.machine)
         meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
         if not meds:
@@ -152,23 +168,20 @@ def compare_runs(args):
         raise BadInput(str(exc)) from None
     print("\n".join(lines))
     for results_dir, meds in zip(args.runs, runs):
-        found = ticks(meds, results_dir)
+        found = ticks(meds, param_names(results_dir))
         print(f"tick medians in {results_dir} (under {TICK_S * 1e6:.0f} µs at 1 thread, above at all cores): {len(found)}")
         for key in found:
-            print(f"  {key[0]}({', '.join(map(str, key[1:-1]))}) {key[-1]}: {meds[key] * 1e6:.0f} µs")
+            print(f"  {label(key)} {key[-1]}: {meds[key] * 1e6:.0f} µs")
     return 0
 
 
 def pair_envs(args):
     """``--pair OLD NEW``: the spread of environment-vs-environment ratios on identical code."""
-    import json
     import statistics
     results_dir = args.results_dir or load_config(args.config).results_dir
-    if not (Path(results_dir) / "benchmarks.json").is_file():
-        raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
+    names = param_names(results_dir)
     machine = require_machine(str(results_dir), args.machine)
     meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
-    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
     old, new = args.pair
     groups = {}
     for key, value in meds.items():
@@ -176,11 +189,9 @@ def pair_envs(args):
         if new not in env:
             continue
         other = meds.get(key[:-1] + (env.replace(new, old),))
-        names = benchmarks.get(key[0], {}).get("param_names", [])
-        if other is None or "backend" not in names or key[1 + names.index("backend")] != repr(args.backend):
+        if other is None or param(key, names, "backend") != repr(args.backend):
             continue
-        threads = key[1 + names.index("threads")] if "threads" in names else "-"
-        groups.setdefault(threads, []).append(value / other)
+        groups.setdefault(param(key, names, "threads") or "-", []).append(value / other)
     if not groups:
         raise BadInput(f"no {args.backend} point in results of {machine} at {args.commit or 'any commit'} has an "
                        f"environment pair {old} -> {new}")
