@@ -76,10 +76,16 @@ def label(key):
     return f"{key[0]}({', '.join(key[1:-1])})" if len(key) > 2 else key[0]
 
 
+def param_index(key, names, name):
+    """Where parameter `name` sits in a `medians` key, or None."""
+    names = names.get(key[0], [])
+    return 1 + names.index(name) if name in names else None
+
+
 def param(key, names, name):
     """The value (as asv writes it) of parameter `name` in a `medians` key, or None."""
-    names = names.get(key[0], [])
-    return key[1 + names.index(name)] if name in names else None
+    i = param_index(key, names, name)
+    return None if i is None else key[i]
 
 
 def ticks(meds, names):
@@ -87,10 +93,9 @@ def ticks(meds, names):
     1 thread is below it (`names`: ``param_names`` of their folder)."""
     found = []
     for key, value in meds.items():
-        threads = param(key, names, "threads")
-        if threads in (None, "1"):
+        i = param_index(key, names, "threads")
+        if i is None or key[i] == "1":
             continue
-        i = 1 + names[key[0]].index("threads")
         one = meds.get(key[:i] + ("1",) + key[i + 1:])
         if one is not None and one < TICK_S < value:
             found.append(key)
@@ -152,9 +157,9 @@ def configure(p):
 
 def compare_runs(args):
     """``--runs A B``: the spread between two finished runs, every environment, and their tick medians."""
-    runs = []
+    runs, names = [], []
     for results_dir in args.runs:
-        param_names(results_dir)  # BadInput unless it is an asv results folder
+        names.append(param_names(results_dir))  # BadInput unless it is an asv results folder
         machine = require_machine(str(results_dir), args.machine)
         meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
         if not meds:
@@ -167,8 +172,8 @@ def compare_runs(args):
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     print("\n".join(lines))
-    for results_dir, meds in zip(args.runs, runs):
-        found = ticks(meds, param_names(results_dir))
+    for results_dir, meds, run_names in zip(args.runs, runs, names):
+        found = ticks(meds, run_names)
         print(f"tick medians in {results_dir} (under {TICK_S * 1e6:.0f} µs at 1 thread, above at all cores): {len(found)}")
         for key in found:
             print(f"  {label(key)} {key[-1]}: {meds[key] * 1e6:.0f} µs")
