@@ -4,6 +4,11 @@ Python (``twolayer-bench facts`` does that for every environment), never importe
 numpy and torch versions, the BLAS each uses and its version, the threads each pool really uses
 after the suite's own ``set_threads(n)`` (``benchmarks/threads.py``, found through PYTHONPATH),
 the CPU model and SIMD level. It imports only what the environment has.
+
+Which run the facts come from: ``collected_at`` (UTC), the host's CPU (model, family/model numbers,
+``avx2``/``avx512`` present) and ``os`` (asv's spelling, ``Linux <kernel release>``: a VM's kernel
+build tells its host), and ``run`` = {machine, commit} when given (``--machine NAME --commit HASH``).
+``facts.facts_match_run`` reads them.
 """
 import datetime
 import json
@@ -26,7 +31,7 @@ SIMD_LEVELS = (  # highest first: (level, /proc/cpuinfo flags that must all be p
 def cpu_facts():
     """CPU model, logical cores, SIMD flags and the highest SIMD level, from /proc/cpuinfo (the
     model from sysctl on macOS)."""
-    model, flags = platform.processor() or platform.machine(), set()
+    model, flags, ids = platform.processor() or platform.machine(), set(), {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -34,6 +39,8 @@ def cpu_facts():
                 key = key.strip()
                 if key == "model name" and model in ("", platform.machine(), platform.processor()):
                     model = value.strip()
+                elif key in ("cpu family", "model") and key not in ids and value.strip().isdigit():
+                    ids[key] = int(value.strip())
                 elif key == "flags" and not flags:
                     flags = set(value.split())
     except OSError:         # no /proc on macOS: ask sysctl for the chip's name instead
@@ -45,7 +52,10 @@ def cpu_facts():
             pass
     level = next((name for name, need in SIMD_LEVELS if all(f in flags for f in need)), "unknown")
     simd = sorted(f for f in flags if re.match(r"(avx|amx|fma|sse4|f16c)", f))
-    return {"model": model, "logical_cores": os.cpu_count(), "simd_level": level, "simd_flags": simd}
+    return {"model": model, "logical_cores": os.cpu_count(), "simd_level": level, "simd_flags": simd,
+            "avx2": "avx2" in flags, "avx512": "avx512f" in flags,
+            "family": ids.get("cpu family"), "model_id": ids.get("model"),
+            "hypervisor": "hypervisor" in flags}
 
 
 def _numpy_facts(np):
@@ -88,8 +98,9 @@ def _torch_pool_threads(torch):
     return out
 
 
-def probe():
-    """This process's facts as a dict (import numpy, torch when present, threadpoolctl)."""
+def probe(machine=None, commit=None):
+    """This process's facts as a dict (import numpy, torch when present, threadpoolctl); `machine`
+    and `commit` name the run they belong to."""
     import numpy as np
     from threadpoolctl import threadpool_info
 
@@ -101,7 +112,9 @@ def probe():
     facts = {"python": platform.python_version(), "executable": sys.executable,
              "cpu": cpu_facts(), "numpy": _numpy_facts(np),
              "torch": _torch_facts(torch) if torch is not None else None,
-             "collected_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+             "collected_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+             "os": f"{platform.system()} {platform.release()}",
+             "run": {"machine": machine, "commit": commit}}
     facts["threadpools"] = [
         {k: pool.get(k) for k in ("user_api", "internal_api", "prefix", "version", "num_threads",
                                   "threading_layer", "architecture", "filepath")}
@@ -117,6 +130,12 @@ def probe():
 
 
 
+def _arg(name, argv):
+    """The value after `name` in `argv` (``--machine NAME``), or None."""
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
+
+
 if __name__ == "__main__":
-    json.dump(probe(), sys.stdout, indent=1, sort_keys=True)
+    json.dump(probe(_arg("--machine", sys.argv), _arg("--commit", sys.argv)), sys.stdout, indent=1,
+              sort_keys=True)
     print()
