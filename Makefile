@@ -50,10 +50,12 @@ $(VENV)/.installed: requirements/tools.txt setup.py tools/pyproject.toml
 # asv run over the matrix (continuing an interrupted run unless FRESH=1); each environment's
 # facts; the per-op report into html/report/; the self-contained site (every machine) into html/.
 bench: tools
+	tools/ensure-valgrind
 	$(TB) bench $(OPTS) $(if $(FRESH),--fresh) -- $(ASV_ARGS)
 
 test: tools
 	tools/ensure-chromium
+	tools/ensure-valgrind
 	$(BIN)/python -m pytest
 
 # The release sweep: the last patch of every NumPy and torch minor line, once per machine, into
@@ -64,6 +66,7 @@ releases: tools
 
 # Every commit that changed the workload or the suite and has no results on this machine.
 history: tools
+	tools/ensure-valgrind
 	$(TB) history $(OPTS) $(if $(FRESH),--fresh)
 
 # The regression gate: HEAD against BASE in one environment, exit 1 beyond FACTOR (default: the
@@ -71,6 +74,7 @@ history: tools
 BASE ?= HEAD~1
 FACTOR ?=
 gate: tools
+	tools/ensure-valgrind
 	$(TB) gate "$(BASE)" HEAD $(if $(FACTOR),--factor $(FACTOR)) $(OPTS)
 
 report: tools

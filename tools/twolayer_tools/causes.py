@@ -30,3 +30,7 @@ SAME_ARRAYS = "causes.SameArrays.time_{op}"      # matmul ops only
 OVERHEAD = "causes.Overhead.time_{kind}"
 MASK_FORMS = "causes.MaskForms.time_grad_h"
 MASK_OP = "grad_h"
+PAIRED = "ratios.TorchOverNumpy.track_ratio"     # op: an op name or "step"
+COUNTS = "counts.Instructions.track_instructions"
+COUNTS_BY_LIBRARY = "counts.InstructionsByLibrary.track_instructions"
+STEP = "step"

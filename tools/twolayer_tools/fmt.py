@@ -25,14 +25,36 @@ def fmt_delta(seconds):
     return ("+" if seconds >= 0 else "−") + fmt_time(abs(seconds))
 
 
+def fmt_count(n):
+    """'76.4 k', '3.48 M', '950' instructions (3 significant figures); 'n/a' for a missing value."""
+    if not is_number(n):
+        return "n/a"
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g}{suffix}"
+    return f"{n:.0f}"
+
+
+def fmt_ratio(r):
+    """'1.24' (a ratio, torch over numpy)."""
+    return f"{r:.2f}" if is_number(r) else "n/a"
+
+
+UNIT_FORMATTERS = {
+    "seconds": fmt_time,
+    "bytes": lambda v: f"{v / 1e6:.1f} MB",
+    "instructions": lambda v: fmt_count(v) + " instr",
+    "ratio": fmt_ratio,
+}
+"""One formatter per measurement kind (asv's unit): times, memory, instruction counts, ratios."""
+
+
 def fmt_value(value, unit):
-    """A result in its unit: times as fmt_time, bytes in MB, anything else with its unit."""
+    """A result in its unit (``UNIT_FORMATTERS``); any other unit with 4 significant figures."""
     if not is_number(value):
         return "n/a"
-    if unit == "seconds":
-        return fmt_time(value)
-    if unit == "bytes":
-        return f"{value / 1e6:.1f} MB"
+    if unit in UNIT_FORMATTERS:
+        return UNIT_FORMATTERS[unit](value)
     return f"{value:.4g} {unit}" if unit else f"{value:.4g}"
 
 
@@ -63,6 +85,8 @@ def fmt_result(rec):
             err = get_err(rec.value, rec.stats)
         except (KeyError, TypeError):
             err = None
-    if rec.unit not in ("seconds", "bytes"):
-        return f"{rec.value:.4g}" + (f"±{err:.2g}" if err else "")
-    return human_value(rec.value, rec.unit, err=err)
+    if rec.unit in ("seconds", "bytes"):
+        return human_value(rec.value, rec.unit, err=err)
+    if rec.unit in UNIT_FORMATTERS:
+        return UNIT_FORMATTERS[rec.unit](rec.value) + (f"±{err:.2g}" if err else "")
+    return f"{rec.value:.4g}" + (f"±{err:.2g}" if err else "")

@@ -4,10 +4,12 @@
     twolayer-bench report -o report.md --html  # also html/report/index.html with plots
 
 For each environment and each (dtype, threads, ...) group: time per call of every op
-(``ops.PerOp``), its share of the sum of ops, the torch/numpy ratio (``~`` = not significant
-by asv's test), the sum of ops beside the measured step (``loop.Loop.time_train`` / 500) and
-their difference. Then one sentence per op on where the gap comes from, computed from the
-cause benchmarks (``benchmarks/causes.py``) and the recorded facts (``twolayer-bench facts``).
+(``ops.PerOp``), its share of the sum of ops, the torch/numpy ratio and what it rests on
+(``claims``: the paired ratio, else asv's test on the medians), instructions per call at 1 thread
+(``counts``), the sum of ops beside the measured step (``loop.Loop.time_train`` / 500) and their
+difference. Then one sentence per op on where the gap comes from, computed from the cause
+benchmarks (``benchmarks/causes.py``), the instruction counts split by library, and the recorded
+facts (``twolayer-bench facts``).
 """
 import html
 import math
@@ -19,11 +21,11 @@ from dataclasses import dataclass, field
 from twolayer import problem
 from twolayer.backends import BACKENDS
 
-from . import causes, options
+from . import causes, claims, options
 from .compare import compare_records
 from .errors import BadInput
 from .facts import load_facts
-from .fmt import fmt_delta, fmt_time, markdown_table
+from .fmt import fmt_count, fmt_delta, fmt_time, markdown_table
 from .fmt import is_number as _ok
 from .results import UNSTABLE_SPREAD, load_config, load_result_set, select_envs
 
@@ -56,8 +58,15 @@ class OpRow:
     op: str
     numpy: object      # Record or None
     torch: object
-    ratio: float       # torch / numpy
+    ratio: float       # torch / numpy of the medians
     significant: bool  # asv's test says numpy and torch differ
+    claim: object = None                        # claims.Claim: the ratio the report states
+    counts: dict = field(default_factory=dict)  # backend -> instructions per call (1 thread) or None
+    parts: dict = field(default_factory=dict)   # backend -> {library: instructions per call}
+
+    def __post_init__(self):
+        if self.claim is None:   # no paired ratio: asv's test on the two medians
+            self.claim = claims.sample_claim(self.numpy, self.torch, self.significant, self.unstable)
 
     def t(self, backend):
         rec = getattr(self, backend)
@@ -78,6 +87,17 @@ class Group:
     step: dict                      # backend -> measured seconds per step (loop / STEPS) or None
     sentences: list = field(default_factory=list)
     summary: str = ""
+    step_claim: object = None       # claims.Claim of the step (paired), or None
+    step_counts: dict = field(default_factory=dict)   # backend -> instructions per step (1 thread)
+
+    @property
+    def counted(self):
+        """True when the group has instruction counts (1 thread, callgrind) for some op."""
+        return any(v is not None for r in self.rows for v in r.counts.values())
+
+    def count_total(self, backend):
+        vals = [r.counts.get(backend) for r in self.rows]
+        return sum(vals) if vals and all(_ok(v) for v in vals) else None
 
     @property
     def params(self):
@@ -131,12 +151,19 @@ def build_report(result_set, envs, factor=1.0):
             pairs = [(op, index.get(causes.PER_OP.format(op=op), backend="numpy", **want),
                       index.get(causes.PER_OP.format(op=op), backend="torch", **want)) for op in problem.OP_NAMES]
             verdicts = compare_records(pairs, factor=factor)
-            rows = [OpRow(op, a, b, v.ratio, v.mark in "+-") for (op, a, b), v in zip(pairs, verdicts)]
+            rows = []
+            for (op, a, b), v in zip(pairs, verdicts):
+                row = OpRow(op, a, b, v.ratio, v.mark in "+-")
+                row.claim = claims.paired_claim(index.get(causes.PAIRED, op=op, **want)) or row.claim
+                row.counts, row.parts = _counted(index, op, want)
+                rows.append(row)
             step = {}
             for b in BACKENDS:
                 loop = index.value(causes.LOOP, backend=b, **want)
                 step[b] = loop / problem.STEPS if _ok(loop) else None
             group = Group(env, key, rows, step)
+            group.step_claim = claims.paired_claim(index.get(causes.PAIRED, op=causes.STEP, **want))
+            group.step_counts = _counted(index, causes.STEP, want)[0]
             group.sentences = [explain(row, group, index, facts) for row in rows]
             group.summary = summarise(group)
             groups.append(group)
@@ -145,6 +172,23 @@ def build_report(result_set, envs, factor=1.0):
         raise BadInput(f"no ops.PerOp results in environment(s) {', '.join(envs)} at commit "
                        f"{result_set.commit[:8]}; run 'make bench' (or asv run -b ops) first")
     return Report(result_set.machine, result_set.commit, [e for e in out if e.groups])
+
+
+def _counted(index, point, want):
+    """({backend: instructions per call}, {backend: {library: instructions}}) of `point` (an op or
+    the step) at 1 thread; empty dicts for a group at more threads or without counts."""
+    if want.get("threads", 1) != 1:
+        return {}, {}
+    want = {k: v for k, v in want.items() if k != "threads"}
+    totals, parts = {}, {}
+    for b in BACKENDS:
+        totals[b] = index.value(causes.COUNTS, backend=b, op=point, **want)
+        split = {rec.params["library"]: rec.value for rec in index.by_name.get(causes.COUNTS_BY_LIBRARY, ())
+                 if rec.ok and rec.params.get("backend") == b and rec.params.get("op") == point
+                 and all(rec.params.get(k) == v for k, v in want.items())}
+        if split:
+            parts[b] = split
+    return totals, parts
 
 
 # -- why: sentences computed from the measured numbers ------------------------------------------
@@ -212,31 +256,80 @@ def _part(what, seconds, gap, residual):
     return text
 
 
+# OpenBLAS's kernel families by the widest instruction set they use (threadpoolctl's `architecture`).
+KERNEL_SIMD = {
+    **dict.fromkeys(("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine",
+                     "Northwood", "Banias", "Opteron", "Barcelona", "Bobcat", "Generic"), "SSE"),
+    **dict.fromkeys(("Sandybridge", "Bulldozer", "Piledriver"), "AVX"),
+    **dict.fromkeys(("Haswell", "Zen", "Steamroller", "Excavator"), "AVX2"),
+    **dict.fromkeys(("SkylakeX", "Cooperlake", "SapphireRapids"), "AVX-512"),
+}
+SIMD_RANK = {"SSE": 0, "AVX": 1, "AVX2": 2, "AVX-512": 3}
+
+
+def kernel_fallback(facts):
+    """A sentence when numpy's OpenBLAS runs kernels for a narrower instruction set than the CPU
+    has (it does not recognise the CPU), from the recorded facts; else ''."""
+    if not facts:
+        return ""
+    pools = [p for p in facts.get("threadpools", []) if p.get("owner") == "numpy" and p.get("user_api") == "blas"]
+    arch = pools[0].get("architecture") if pools else None
+    level = (facts.get("cpu") or {}).get("simd_level") or ""
+    cpu_simd = "AVX-512" if "AVX-512" in level else "AVX2" if "AVX2" in level else None
+    kernel_simd = KERNEL_SIMD.get(arch)
+    if not (kernel_simd and cpu_simd) or SIMD_RANK[kernel_simd] >= SIMD_RANK[cpu_simd]:
+        return ""
+    return (f"The BLAS: numpy's OpenBLAS {pools[0].get('version') or ''} runs its {arch} kernels ({kernel_simd}) on this "
+            f"{cpu_simd} CPU: it does not recognise the CPU, and its matmuls run far below the CPU's speed")
+
+
+def counts_sentence(row):
+    """'Counted (callgrind, 1 thread): numpy 76.4 k instructions (BLAS 60.2 k, ...), torch ...', or ''."""
+    if not any(_ok(v) for v in row.counts.values()):
+        return ""
+    sides = []
+    for b in BACKENDS:
+        total = row.counts.get(b)
+        if not _ok(total):
+            continue
+        split = row.parts.get(b) or {}
+        top = sorted(((v, k) for k, v in split.items() if _ok(v) and v >= 0.02 * total), reverse=True)
+        sides.append(f"{b} {fmt_count(total)} instructions"
+                     + (f" ({', '.join(f'{LIBRARY_NAMES.get(k, k)} {fmt_count(v)}' for v, k in top)})" if top else ""))
+    ratio = ""
+    if all(_ok(row.counts.get(b)) and row.counts.get(b) > 0 for b in BACKENDS):
+        ratio = f"; torch/numpy {row.counts['torch'] / row.counts['numpy']:.2f} in instructions"
+    return "Counted (callgrind, 1 thread, the code path valgrind sees): " + ", ".join(sides) + ratio
+
+
+LIBRARY_NAMES = {"python": "interpreter", "numpy": "numpy's own code", "torch": "torch's own code",
+                 "blas": "BLAS", "openmp": "OpenMP", "allocator": "malloc/free", "libc": "libc/libm/libstdc++",
+                 "other": "other"}
+
+
 def explain(row, group, index, facts):
-    """One sentence on where `row`'s numpy/torch gap comes from, from measured numbers only."""
+    """One sentence on where `row`'s numpy/torch gap comes from, from measured numbers only: the
+    claim (``claims``), the split of the times by the cause benchmarks, the instruction counts by
+    library, and the facts."""
     op, want = row.op, group.params
     tn, tt = row.t("numpy"), row.t("torch")
+    c = row.claim
+    counted = counts_sentence(row)
+    fallback = kernel_fallback(facts) if problem.OPS_BY_NAME[op].kind == "matmul" else ""
+    tail = "".join(f". {x[0].upper() + x[1:]}" for x in (counted, fallback) if x) + "."
     if not (_ok(tn) and _ok(tt)):
         missing = " and ".join(b for b in BACKENDS if not _ok(row.t(b)))
-        return f"`{op}`: no result for {missing}, so there is no gap to explain."
+        return f"`{op}`: no time for {missing}, so there is no timed gap to explain" + tail
     dtype = want.get("dtype")
-    if row.unstable:
-        spreads = ", ".join(f"{b} {fmt_time(row.t(b))} (IQR {getattr(row, b).spread:.0%} of it)"
-                            for b in row.unstable)
-        return (f"`{op}`: unstable: {spreads}, above {UNSTABLE_SPREAD:.0%}; no ratio and no explanation "
-                "is built on it (measure it again: docs/noise.md).")
     gap = tt - tn
-    faster = "torch" if gap < 0 else "numpy"
-    factor = max(tn, tt) / min(tn, tt)
-    speeds = ""
     sn, st = _speed(op, dtype, tn), _speed(op, dtype, tt)
+    speeds = ""
     if sn:
         speeds = f"; numpy {fmt_time(tn)} = {sn}, torch {fmt_time(tt)} = {st}"
-    if not row.significant:
-        head = (f"`{op}`: torch/numpy ~{row.ratio:.2f}, not a significant difference by asv's test"
-                f"{speeds}")
-    else:
-        head = f"`{op}`: {faster} is {factor:.2f}× faster ({fmt_delta(gap)} per call for torch{speeds})"
+    marks = "".join(f"; {b}'s median is unstable (IQR {getattr(row, b).spread:.0%} of it)" for b in row.unstable)
+    head = f"`{op}`: {c.phrase()}{speeds}{marks}"
+    if not c.claimed:
+        return head + tail
 
     ovh = _overhead(index, op, want)
     ovh_gap = ovh["torch"] - ovh["numpy"] if all(_ok(v) for v in ovh.values()) else None
@@ -257,19 +350,21 @@ def explain(row, group, index, facts):
         parts = [(f"per-call overhead ({n} library call{'s' if n > 1 else ''}: {calls})", ovh_gap),
                  ("the kernels and their memory traffic", gap - ovh_gap)]
 
-    if shaky:
-        parts = []
-        body = (f". The gap is not split: the cause benchmark{'s' if len(shaky) > 1 else ''} "
+    if gap * ((c.ratio if _ok(c.ratio) else 1) - 1) < 0:
+        body = (". The medians, timed apart, point the other way than the pairs; the time is not split "
+                f"(torch − numpy {fmt_delta(gap)})")
+    elif shaky:
+        body = (f". The time is not split: the cause benchmark{'s' if len(shaky) > 1 else ''} "
                 f"{', '.join(shaky)} {'are' if len(shaky) > 1 else 'is'} unstable here")
-    elif parts and row.significant:
+    elif parts:
         rest = parts[-1]
         parts.sort(key=lambda p: -abs(p[1]))
         main_what, main_v = parts[0]
         share = main_v / gap * 100 if gap else 0
         others = "; ".join(_part(w, v, gap, (w, v) == rest) for w, v in parts[1:])
         if (main_what, main_v) == rest and share > 100.5:
-            body = (f". The parts measured apart ({others}) do not add up to the gap: what is left, "
-                    f"{fmt_delta(main_v)}, is larger than the gap itself, so this split explains nothing")
+            body = (f". The parts timed apart ({others}) do not add up to the gap: what is left, "
+                    f"{fmt_delta(main_v)}, is larger than the gap itself, so this time split explains nothing")
         elif share < 0:
             body = (f". {main_what[0].upper() + main_what[1:]} alone favours {'numpy' if main_v > 0 else 'torch'} "
                     f"({fmt_delta(main_v)}) but is outweighed by {others}")
@@ -277,12 +372,9 @@ def explain(row, group, index, facts):
             body = (f". {main_what[0].upper() + main_what[1:]} accounts for {fmt_delta(main_v)}, more than the "
                     f"whole gap, partly offset by {others}")
         else:
-            body = f". Mostly {main_what}: {fmt_delta(main_v)} ({share:.0f} % of the gap); {others}"
-    elif parts:
-        rest = parts[-1]
-        body = ". Components: " + "; ".join(_part(w, v, gap, (w, v) == rest) for w, v in parts)
+            body = f". Mostly {main_what}: {fmt_delta(main_v)} ({share:.0f} % of the gap, timed apart); {others}"
     else:
-        body = (". The cause benchmarks (benchmarks/causes.py) have no results here, so the gap is not "
+        body = (". The cause benchmarks (benchmarks/causes.py) have no results here, so the time is not "
                 "split into BLAS, per-call overhead and the rest (asv run -b causes)")
 
     extra = ""
@@ -309,27 +401,38 @@ def explain(row, group, index, facts):
                 sp.append((b, t1 / tb))
         if sp and max(s for _, s in sp) >= 1.15:
             extra += f". {threads} threads vs 1: " + ", ".join(f"{b} {s:.2f}× faster" for b, s in sp)
-    return head + body + extra + "."
+    return head + body + extra + tail
 
 
 def summarise(group):
-    """The step's verdict: measured (or summed) step per backend and the ops that make the gap."""
+    """The step's verdict (the paired step ratio where measured, else the measured or summed
+    steps) and the claimed ops that make the gap; never an empty list."""
     sn, st = group.step.get("numpy"), group.step.get("torch")
     basis = "measured step"
     if not (_ok(sn) and _ok(st)):
         sn, st, basis = group.total("numpy"), group.total("torch"), "sum of ops"
-    if not (_ok(sn) and _ok(st)):
+    if group.step_claim is not None:
+        verdict = f"Step: {group.step_claim.phrase()}"
+        if _ok(sn) and _ok(st):
+            verdict += f"; {basis}: numpy {fmt_time(sn)}, torch {fmt_time(st)}"
+    elif _ok(sn) and _ok(st):
+        faster = "torch" if st < sn else "numpy"
+        verdict = (f"Step ({basis}): numpy {fmt_time(sn)}, torch {fmt_time(st)}: {faster} is "
+                   f"{max(sn, st) / min(sn, st):.2f}× faster (medians timed apart)")
+    else:
         return "Not every op has a result for both backends: no verdict on the step."
-    gaps = sorted(((r.t("torch") - r.t("numpy"), r.op) for r in group.rows
-                   if _ok(r.t("torch")) and _ok(r.t("numpy")) and not r.unstable), key=lambda g: -abs(g[0]))
-    shaky = [r.op for r in group.rows if r.unstable]
-    total = sum(g for g, _ in gaps)
-    faster = "torch" if st < sn else "numpy"
-    top = ", ".join(f"`{op}` {fmt_delta(g)}" for g, op in gaps[:3])
-    return (f"Step ({basis}): numpy {fmt_time(sn)}, torch {fmt_time(st)}: {faster} is "
-            f"{max(sn, st) / min(sn, st):.2f}× faster. Of the {'stable ' if shaky else ''}ops' summed gap ({fmt_delta(total)} for torch), "
-            f"the largest parts: {top}." + (f" Unstable, left out of the parts: {', '.join(f'`{o}`' for o in shaky)}."
-                                             if shaky else ""))
+    claimed = sorted(((r.t("torch") - r.t("numpy"), r.op) for r in group.rows
+                      if r.claim is not None and r.claim.claimed and _ok(r.t("torch")) and _ok(r.t("numpy"))),
+                     key=lambda g: -abs(g[0]))
+    if claimed:
+        top = ", ".join(f"`{op}` {fmt_delta(g)}" for g, op in claimed[:3])
+        parts = f" The largest claimed gaps per call (torch − numpy): {top}."
+    else:
+        parts = " No op's gap is claimed here (see each op below)."
+    unclaimed = [r.op for r in group.rows if r.claim is None or not r.claim.claimed]
+    if unclaimed and claimed:
+        parts += f" Not claimed: {', '.join(f'`{o}`' for o in unclaimed)}."
+    return verdict + "." + parts
 
 
 # -- facts ----------------------------------------------------------------------------------------
@@ -360,29 +463,45 @@ def facts_lines(facts):
 
 # -- Markdown ------------------------------------------------------------------------------------
 
+def headers(group):
+    """The table's columns; instruction columns only where the group has counts (1 thread)."""
+    cols = ["op", "line", "numpy", "share", "torch", "share", "torch/numpy", "rests on"]
+    return cols + (["numpy instr", "torch instr", "instr ratio"] if group.counted else [])
+
+
 def table_rows(group):
-    """The table as rows of strings: op, line, numpy, share, torch, share, torch/numpy."""
+    """The table as rows of strings (``headers``): op, line, numpy, share, torch, share, the
+    claimed torch/numpy ratio, what it rests on, and the instructions per call (1 thread)."""
     rows = []
     tot = {b: group.total(b) for b in BACKENDS}
+    counted = group.counted
+
+    def ratio(a, b):
+        return f"{b / a:.2f}" if _ok(a) and _ok(b) and a else "n/a"
+
+    def instr(values):
+        if not counted:
+            return []
+        return [fmt_count(values.get("numpy")), fmt_count(values.get("torch")),
+                ratio(values.get("numpy"), values.get("torch"))]
+
     for r in group.rows:
         cells = [f"`{r.op}`", f"`{problem.OPS_BY_NAME[r.op].line}`"]
         for b in BACKENDS:
             t = r.t(b)
             cells += [fmt_time(t) + (" ?" if b in r.unstable else ""),
                       f"{t / tot[b] * 100:.1f} %" if _ok(t) and tot[b] else ""]
-        ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
-        if r.unstable:
-            ratio = "unstable"
-        cells.append(ratio if r.significant or ratio in ("n/a", "unstable") else "~" + ratio)
+        cells += [r.claim.cell(), r.claim.basis_cell()] + instr(r.counts)
         rows.append(cells)
-
-    def ratio(a, b):
-        return f"{b / a:.2f}" if _ok(a) and _ok(b) and a else "n/a"
+    blank = [""] * (3 if counted else 0)
     rows.append(["**Σ ops**", "", fmt_time(tot["numpy"]), "100 %" if tot["numpy"] else "",
-                 fmt_time(tot["torch"]), "100 %" if tot["torch"] else "", ratio(tot["numpy"], tot["torch"])])
+                 fmt_time(tot["torch"]), "100 %" if tot["torch"] else "", ratio(tot["numpy"], tot["torch"]),
+                 "medians timed apart"] + instr({b: group.count_total(b) for b in BACKENDS}))
     st = group.step
-    rows.append([f"**measured step**", f"loop.Loop.time_train / {problem.STEPS}", fmt_time(st["numpy"]), "",
-                 fmt_time(st["torch"]), "", ratio(st["numpy"], st["torch"])])
+    sc = group.step_claim
+    rows.append(["**measured step**", f"loop.Loop.time_train / {problem.STEPS}", fmt_time(st["numpy"]), "",
+                 fmt_time(st["torch"]), "", sc.cell() if sc else ratio(st["numpy"], st["torch"]),
+                 sc.basis_cell() if sc else "medians timed apart"] + instr(group.step_counts))
     diff = []
     for b in BACKENDS:
         if _ok(st[b]) and _ok(tot[b]):
@@ -390,27 +509,58 @@ def table_rows(group):
             diff += [fmt_delta(d), f"{d / st[b] * 100:+.1f} % of step"]
         else:
             diff += ["n/a", ""]
-    rows.append(["**step − Σ ops**", "what the op breakdown misses", *diff, ""])
+    idiff = []
+    if counted:
+        for b in BACKENDS:
+            s_, t_ = group.step_counts.get(b), group.count_total(b)
+            idiff.append(f"{(s_ - t_) / s_ * 100:+.1f} %" if _ok(s_) and _ok(t_) and s_ else "n/a")
+        idiff.append("")
+    rows.append(["**step − Σ ops**", "what the op breakdown misses", *diff, "", ""] + (idiff or blank))
     return rows
 
 
-HEADERS = ["op", "line", "numpy", "share", "torch", "share", "torch/numpy"]
+def split_rows(group):
+    """Instructions per call by library (callgrind, 1 thread): one row per op and backend."""
+    libraries = []
+    for r in group.rows:
+        for split in r.parts.values():
+            libraries += [k for k in split if k not in libraries]
+    rows = []
+    for r in group.rows:
+        for b in BACKENDS:
+            split = r.parts.get(b)
+            if not split:
+                continue
+            total = r.counts.get(b)
+            rows.append([f"`{r.op}`", b, fmt_count(total)]
+                        + [fmt_count(split.get(k)) if _ok(split.get(k)) and split.get(k) >= 0.5 else ""
+                           for k in libraries])
+    return ["op", "backend", "instructions"] + [LIBRARY_NAMES.get(k, k) for k in libraries], rows
+
+
+INTRO = ("Time per call (asv's median; `?` = unstable: the samples' IQR above "
+         f"{UNSTABLE_SPREAD:.0%} of the median, a mark, not a veto); share = share of the sum of ops; "
+         "torch/numpy > 1: torch slower. The ratio is the strongest measurement that supports it "
+         "(*rests on*): the paired ratio (both backends timed alternately in one process, its IQR), "
+         "else asv's test on the two medians; `~` = not claimed. Instructions per call: callgrind, "
+         f"1 thread (valgrind runs AVX2 kernels where the host has AVX-512). Measured step = "
+         f"{problem.STEPS}-step loop / {problem.STEPS}.")
 
 
 def to_markdown(report):
     """The whole report as Markdown."""
     out = [f"# NumPy vs PyTorch, op by op (machine `{report.machine}`, commit `{report.commit[:8]}`)", "",
-           "Time per call (asv's median); share = share of the sum of ops; torch/numpy < 1: torch faster; "
-           "`~` = not significant by asv's test; `?` = unstable (the samples' IQR above "
-           f"{UNSTABLE_SPREAD:.0%} of the median: no ratio or explanation is built on it); "
-           f"measured step = {problem.STEPS}-step loop / {problem.STEPS}.", ""]
+           INTRO, ""]
     for e in report.envs:
         out += [f"## {e.env}", ""]
         out += [f"- {line}" for line in facts_lines(e.facts)] + [""]
         for g in e.groups:
-            out += [f"### {g.title}", "", markdown_table(HEADERS, table_rows(g))]
+            out += [f"### {g.title}", "", markdown_table(headers(g), table_rows(g))]
             out += ["", g.summary, "", "Why, op by op:", ""]
             out += [f"- {s}" for s in g.sentences] + [""]
+            cols, rows = split_rows(g)
+            if rows:
+                out += ["Instructions per call by library (callgrind, 1 thread):", "", markdown_table(cols, rows), ""]
     return "\n".join(out)
 
 
@@ -442,6 +592,12 @@ def _short_env(env, envs):
     return "\n".join(s for s in env.split("-") if s not in common) or env
 
 
+def _html_table(cols, rows):
+    return ("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in cols) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{_md_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
+            + "</table>")
+
+
 def write_html(report, out_dir, scaling=None):
     """index.html and PNG plots in `out_dir` (created); returns the index path. `scaling` is the
     size sweep's plot, ``(png file name in out_dir, environment, commit)``, shown when given."""
@@ -451,10 +607,8 @@ def write_html(report, out_dir, scaling=None):
 
     os.makedirs(out_dir, exist_ok=True)
     body = [f"<h1>NumPy vs PyTorch, op by op</h1><p>machine <code>{html.escape(report.machine)}</code>, "
-            f"commit <code>{report.commit[:8]}</code>. Time per call (asv's median); share = share of the sum "
-            "of ops; torch/numpy &lt; 1: torch faster; ~ = not significant by asv's test; ? = unstable "
-            f"(the samples' IQR above {UNSTABLE_SPREAD:.0%} of the median): no ratio is plotted or explained for it. "
-            "<a href='../index.html'>asv site</a></p>"]
+            f"commit <code>{report.commit[:8]}</code>. {_md_inline(INTRO)} The ratio plots show claimed "
+            "ratios only. <a href='../index.html'>asv site</a></p>"]
 
     # Ratio vs version: one figure per group key, a line per op and the step, envs in version order.
     envs = sorted(report.envs, key=lambda e: _version_key(e.env))
@@ -471,10 +625,12 @@ def write_html(report, out_dir, scaling=None):
             for e in envs:
                 g = next((g for g in e.groups if g.key == key), None)
                 for r in (g.rows if g else []):
-                    series.setdefault(r.op, []).append(math.nan if r.unstable else r.ratio)
+                    series.setdefault(r.op, []).append(r.claim.ratio if r.claim.claimed else math.nan)
                 st = g.step if g else {}
-                series.setdefault("step", []).append(st["torch"] / st["numpy"] if g and _ok(st.get("torch"))
-                                                     and _ok(st.get("numpy")) else math.nan)
+                sc = g.step_claim if g else None
+                series.setdefault("step", []).append(
+                    sc.ratio if sc is not None else st["torch"] / st["numpy"] if g and _ok(st.get("torch"))
+                    and _ok(st.get("numpy")) else math.nan)
             for name, ys in series.items():
                 if len(ys) == len(xs):
                     ax.plot(xs, ys, marker="o", lw=3 if name == "step" else 1,
@@ -510,12 +666,13 @@ def write_html(report, out_dir, scaling=None):
             fig.savefig(os.path.join(out_dir, png), dpi=90)
             plt.close(fig)
             rows = table_rows(g)
-            table = ("<table><tr>" + "".join(f"<th>{h}</th>" for h in HEADERS) + "</tr>"
-                     + "".join("<tr>" + "".join(f"<td>{_md_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
-                     + "</table>")
+            table = _html_table(headers(g), rows)
+            cols, srows = split_rows(g)
+            split = (f"<h4>Instructions per call by library (callgrind, 1 thread)</h4>{_html_table(cols, srows)}"
+                     if srows else "")
             body.append(f"<h3>{html.escape(g.title)}</h3>{table}<p>{_md_inline(g.summary)}</p>"
                         f"<img src='{png}' alt='per-op times {html.escape(g.title)}'><h4>Why, op by op</h4><ul>"
-                        + "".join(f"<li>{_md_inline(s)}</li>" for s in g.sentences) + "</ul>")
+                        + "".join(f"<li>{_md_inline(s)}</li>" for s in g.sentences) + "</ul>" + split)
     if scaling:
         png, env, commit = scaling
         body.append("<h2 id='scaling'>Scaling with size</h2><p>The loop (20 steps) and the two large matmuls "
