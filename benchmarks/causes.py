@@ -16,7 +16,7 @@ import numpy as np
 from twolayer.backends import BACKENDS, make_net
 from twolayer.problem import DTYPES, MATMUL_OPS
 
-from .common import THREAD_COUNTS, OneThreadTiming, PreparedOnce, ShortCallTiming, prepared, set_threads, torch
+from .common import THREAD_COUNTS, PreparedOnce, ShortCallTiming, prepared, set_threads, torch
 
 # The operands of each matmul line, as attributes of the training state (".T" = transposed view).
 MATMUL_OPERANDS = {
@@ -70,7 +70,7 @@ for _op in MATMUL_OPERANDS:
 del _op, _matmul
 
 
-class Overhead(OneThreadTiming, PreparedOnce):
+class Overhead(ShortCallTiming, PreparedOnce):
     """One call of each kind on 4x4 arrays (1 thread): the per-call cost around the arithmetic.
 
     A step's line makes 1 to 3 such calls (the report's ``OP_CALLS``); on 4x4 arrays the
@@ -146,7 +146,7 @@ MASK_FORMS = {
 }
 
 
-class MaskForms(OneThreadTiming, PreparedOnce):
+class MaskForms(ShortCallTiming, PreparedOnce):
     """The mask line ``grad_h = grad_h_relu.copy(); grad_h[h < 0] = 0`` in each of its forms (1 thread).
 
     64x100 arrays (6,400 elements: below torch's 32,768-element threading threshold, so the

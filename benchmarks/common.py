@@ -21,7 +21,7 @@ from .threads import ALL_CORES, THREAD_COUNTS, set_threads
 set_threads(1)  # every pool at 1 until a benchmark sets its own backend's (threads.set_threads)
 
 __all__ = ["ALL_CORES", "BACKENDS", "DTYPES", "THREAD_COUNTS", "VARIANTS", "NetBenchmark",
-           "NetOpBenchmark", "OneThreadTiming", "PreparedOnce", "ShortCallTiming", "SkipNotImplemented",
+           "NetOpBenchmark", "PreparedOnce", "ShortCallTiming", "SkipNotImplemented",
            "add_op_benchmarks", "make_net", "prepared", "set_threads", "torch"]
 
 try:
@@ -90,28 +90,21 @@ def prepared(body, name=None, doc=None):
 
 class ShortCallTiming:
     """Timing attributes of the µs-scale benchmarks (ops, causes): ~10 ms samples, 5-8 per
-    round, 4 rounds in separate processes (20-32 samples per median).
+    round, 2 rounds in separate processes (10-16 samples per median).
 
-    Several short rounds rather than 2 long ones: on a shared machine the host moves between a
-    fast and a slow state for tens of seconds, invisible to the guest; a round's samples of one
-    parameter set take ~0.1 s and land in one state. ``make bench`` interleaves the rounds
-    across the matrix's environments (``asv run --interleave-rounds``), so a point's rounds are
-    minutes apart and each environment's round r is taken beside the others'. ``warmup_time``
-    0.02 s: the state is already warm from ``prepare``'s step.
+    Short rounds: on a shared machine the host moves between a fast and a slow state for tens of
+    seconds, invisible to the guest; a round's samples of one parameter set take ~0.1 s and land
+    in one state. ``make bench`` interleaves the rounds across the matrix's environments (``asv run
+    --interleave-rounds``), so a point's rounds are minutes apart. 2 rounds, not 4: the torch/numpy
+    ratio the report claims is the paired one (``ratios``), and instruction counts (``counts``)
+    carry the "nothing else changed", so the medians serve the history graphs (docs/methods.md,
+    "Where the time goes"). ``warmup_time`` 0.02 s: the state is already warm from ``prepare``'s step.
     """
 
     sample_time = 0.01
     repeat = (5, 8, 1.0)
-    rounds = 4
-    warmup_time = 0.02
-
-
-class OneThreadTiming(ShortCallTiming):
-    """``ShortCallTiming`` with 2 rounds, for the 1-thread call-kind benchmarks (``Overhead``,
-    ``MaskForms``): the causes the report reads beside the ops, not figures it claims on their own;
-    how far two runs of them agree is in docs/noise.md."""
-
     rounds = 2
+    warmup_time = 0.02
 
 
 class NetOpBenchmark(ShortCallTiming, PreparedOnce):

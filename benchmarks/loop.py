@@ -15,14 +15,14 @@ class Loop(NetBenchmark):
 
     Timing attributes: one loop takes 0.1-0.7 s, so ``number`` = 1 and asv re-runs ``setup``
     (fresh weights, one warm step) before every sample; ``warmup_time`` 0 because setup's step
-    pays the first-call costs; 2 loops in each of 4 ``rounds`` (a round's loops land in one state
+    pays the first-call costs; 2 loops in each of 2 ``rounds`` (a round's loops land in one state
     of the host, so the rounds, interleaved across environments by ``make bench``, are what
-    sample it).
+    sample it; the loop's torch/numpy ratio is the paired step's, ``ratios``).
     """
 
     number = 1
     repeat = (2, 2, 5.0)
-    rounds = 4
+    rounds = 2
     warmup_time = 0.0
     timeout = 300
 

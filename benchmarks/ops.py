@@ -13,7 +13,7 @@ class PerOp(NetOpBenchmark):
 
     The state is built once per parameter set (``common.PreparedOnce``), so asv times batches
     of calls on a warm state rather than one cold call per sample. Timing attributes:
-    ``common.ShortCallTiming`` (~10 ms samples, timer overhead < 0.01 %; 4 rounds).
+    ``common.ShortCallTiming`` (~10 ms samples, timer overhead < 0.01 %; 2 rounds).
     """
 
     timeout = 120

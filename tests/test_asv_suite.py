@@ -64,3 +64,25 @@ def test_environment_holds_the_matrix_versions(quick_run):
         versions.append(out.stdout.split())
     wanted = [TEST_MATRIX["numpy"][0], TEST_MATRIX["torch"][0]]
     assert any([n, t.split("+")[0]] == wanted for n, t in versions), versions
+
+
+def test_counts_and_paired_ratios_are_recorded_with_their_units_and_spread(quick_run):
+    """The host-proof measurements in a real run: instructions per call (a plain number, in every
+    point) and paired ratios (asv computed their median and quartiles from the recorded pairs)."""
+    from asv.results import iter_results_for_machine
+    from benchmarks import callgrind
+    tmp, _ = quick_run
+    benchmarks = json.loads((tmp / "results" / "benchmarks.json").read_text())
+    (res,) = iter_results_for_machine(str(tmp / "results"), TEST_MACHINE)
+    assert benchmarks["counts.Instructions.track_instructions"]["unit"] == "instructions"
+    assert benchmarks["ratios.TorchOverNumpy.track_ratio"]["unit"] == "ratio"
+    counts = res.get_result_value("counts.Instructions.track_instructions",
+                                  benchmarks["counts.Instructions.track_instructions"]["params"])
+    if callgrind.unavailable() is None:
+        assert all(v > 1000 for v in counts), counts     # every op runs thousands of instructions
+    name = "ratios.TorchOverNumpy.track_ratio"
+    params = benchmarks[name]["params"]
+    values, stats = res.get_result_value(name, params), res.get_result_stats(name, params)
+    assert len(values) == math.prod(len(p) for p in params)
+    for v, st in zip(values, stats):
+        assert 0 < v and st["q_25"] <= v <= st["q_75"] and st["repeat"] == 30, (v, st)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import options
-from .bench import asv_executable, check_rev, measured_commits, run_echoed
+from .bench import asv_executable, check_machine_host, check_rev, measured_commits, register_machine, run_echoed
 from .errors import FINDING, BadInput, listing
 from .results import asv_machine_name, check_results_readable, load_config
 
@@ -62,11 +62,14 @@ PAIR_CHECK = ("import numpy, torch; a = numpy.ones((2, 2)); t = torch.from_numpy
 def sweep_bench(backends, threads=None):
     """asv -b patterns: the naive lines of ``ops.PerOp`` and ``loop.Loop.time_train`` for `backends`
     (at `threads` only, when given; asv matches a pattern against 'name(param, ...)' and runs only
-    the matching parameters)."""
+    the matching parameters), and their instruction counts (``counts.Instructions``, 1 thread)."""
     alt = "|".join(sorted(backends))
     tail = rf"'\w+', {int(threads)}\)$" if threads else ""
-    return [rf"^ops\.PerOp\.time_\w+\('({alt})', 'naive', {tail}",
-            rf"^loop\.Loop\.time_train\('({alt})', 'naive', {tail}"]
+    patterns = [rf"^ops\.PerOp\.time_\w+\('({alt})', 'naive', {tail}",
+                rf"^loop\.Loop\.time_train\('({alt})', 'naive', {tail}"]
+    if not threads or int(threads) == 1:
+        patterns.append(rf"^counts\.Instructions\.track_instructions\('({alt})', 'naive', ")
+    return patterns
 
 
 def plan():
@@ -153,8 +156,7 @@ def measure_pair(conf, machine, commit, numpy, torch, backends, threads=None, re
         if check.returncode:
             return "excluded", "does not work together: " + _last_line(check.stderr)
         built = time.monotonic()
-        subprocess.run([asv_executable(), "--config", str(config), "machine", "--yes", "--machine", machine],
-                       cwd=root, stdout=subprocess.DEVNULL, check=False)
+        register_machine(check_machine_host(sconf.results_dir, machine))
         bench = [x for b in sweep_bench(backends, threads) for x in ("-b", b)]
         code, _ = run_echoed([asv_executable(), "--config", str(config), "run", "--machine", machine,
                               "--show-stderr", *bench, f"{commit}^!"], root)

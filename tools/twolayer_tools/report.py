@@ -24,7 +24,7 @@ from twolayer.backends import BACKENDS
 from . import causes, claims, options
 from .compare import compare_records
 from .errors import BadInput
-from .facts import load_facts
+from .facts import load_facts_for_run
 from .fmt import fmt_count, fmt_delta, fmt_time, markdown_table
 from .fmt import is_number as _ok
 from .results import UNSTABLE_SPREAD, load_config, load_result_set, select_envs
@@ -143,7 +143,7 @@ def build_report(result_set, envs, factor=1.0):
     """The Report of `envs` (names) of `result_set`; BadInput when they have no per-op results."""
     out = []
     for env in envs:
-        facts = load_facts(result_set.conf.results_dir, result_set.machine, env)
+        facts = load_facts_for_run(result_set.conf.results_dir, result_set.machine, env, result_set.results[env])
         index = Index(result_set.records(env))
         groups = []
         for key in _group_keys(index):

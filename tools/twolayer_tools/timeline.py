@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import options
 from .errors import BadInput, listing
-from .facts import load_facts
+from .facts import load_facts_for_run
 from .fmt import fmt_time, is_number, markdown_table
 from .releases import LINES, REPEAT_DIR, RESULTS_DIR, load_status
 from .results import UNSTABLE_SPREAD, load_config, load_result_set, machines
@@ -108,7 +108,7 @@ def build(rconf, machine=None, config=None):
             env = st["env_name"]
             if env not in result_set.results:
                 continue
-            facts = load_facts(rconf.results_dir, machine, env)
+            facts = load_facts_for_run(rconf.results_dir, machine, env, result_set.results[env])
             points = _points(result_set, env, line)
             again = repeat_status.get(f"{line} {release}", {})
             if again.get("outcome") == "measured" and again["env_name"] in repeat_set.results:
