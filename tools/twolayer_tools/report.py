@@ -725,12 +725,15 @@ def write(conf, machine=None, commit=None, envs=(), output=None, html_dir=None, 
         print(f"report: {output}", file=sys.stderr)
     elif markdown:
         print(text)
+    from .atomic import staged_folder
     from .scaling import plot_result
-    # the size sweep of this commit (make sweep), from the first environment that ran it
-    swept = next((res for _, res in sorted(rs.results.items())
-                  if plot_result(res, rs.benchmarks, os.path.join(html_dir, "scaling.png"))), None)
-    scaling = ("scaling.png", swept.env_name, swept.commit_hash) if swept else None
-    index = write_html(report, html_dir, scaling)
+    with staged_folder(html_dir, copy=True) as stage:     # built beside html/report/, then swapped in
+        # the size sweep of this commit (make sweep), from the first environment that ran it
+        swept = next((res for _, res in sorted(rs.results.items())
+                      if plot_result(res, rs.benchmarks, os.path.join(stage, "scaling.png"))), None)
+        scaling = ("scaling.png", swept.env_name, swept.commit_hash) if swept else None
+        write_html(report, str(stage), scaling)
+    index = os.path.join(html_dir, "index.html")
     print(f"report: {index}", file=sys.stderr)
     return index
 
