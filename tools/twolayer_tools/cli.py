@@ -11,9 +11,17 @@ sync); 2 bad input, with one line on stderr that names what exists. Shared optio
 -m/--machine, -c/--commit, -E/--env, -b/--bench) mean the same everywhere (``options.py``).
 """
 import argparse
+import os
 import sys
 
-from .errors import BadInput
+from .errors import BadInput, first_line
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the tools' exit policy: a usage error is one line on stderr and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
 
 # (module, its subcommands in the order --help lists them)
 MODULES = ("bench", "compare", "report", "facts", "peak", "scaling", "gate", "spread", "phases", "site", "merge",
@@ -22,7 +30,7 @@ MODULES = ("bench", "compare", "report", "facts", "peak", "scaling", "gate", "sp
 
 def build_parser():
     import importlib
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="twolayer-bench", description="Run, compare, report and publish twolayer-bench's asv benchmarks.",
         epilog="Exit status: 0 fine, 1 a finding (e.g. a slowdown), 2 bad input.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -35,19 +43,36 @@ def build_parser():
     return parser
 
 
+def _say(command, text):
+    print(f"twolayer-bench{' ' + command if command else ''}: {' '.join(str(text).split())}", file=sys.stderr)
+
+
 def main(argv=None):
-    """Entry point of ``twolayer-bench``; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    """Entry point of ``twolayer-bench``; returns the exit status: 0 fine, 1 a finding, 2 bad input
+    or an environment problem (one line, never a traceback), 130 interrupted (nothing published)."""
+    command = None
     try:
+        args = build_parser().parse_args(argv)
+        command = args.command
         status = args.run(args)
     except BadInput as exc:
-        print(f"twolayer-bench {args.command}: error: {exc}", file=sys.stderr)
+        _say(command, f"error: {exc}")
         return 2
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
-        print(f"twolayer-bench {args.command}: interrupted", file=sys.stderr)
+        _say(command, "interrupted; nothing was published or written in place")
         return 130
+    except OSError as exc:      # an unwritable folder, a full disk, a name too long...
+        where = f" {str(exc.filename)[:200]!r}" if getattr(exc, "filename", None) else ""
+        _say(command, f"error: {exc.strerror or first_line(exc)}{where}")
+        return 2
+    except Exception as exc:    # a file of the wrong shape: still one line, still not a finding
+        if os.environ.get("TWOLAYER_TRACEBACK"):
+            raise
+        _say(command, f"error: {type(exc).__name__}: {first_line(exc)[:300]} "
+                      "(TWOLAYER_TRACEBACK=1 shows where)")
+        return 2
     return status or 0
 
 

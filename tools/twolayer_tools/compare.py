@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from . import options
-from .errors import FINDING, BadInput
+from .errors import FINDING, BadInput, listing
 from .fmt import fmt_result
 from .results import (UNSTABLE_SPREAD, bench_regex, check_benchmarks, env_segments, load_config,
                       load_result_set, matched_segments, select_envs)
@@ -206,19 +206,25 @@ def configure_backends(p):
 
 
 def _load(args):
-    if args.factor <= 0:
-        raise BadInput(f"--factor must be positive, not {args.factor}")
     rs = load_result_set(load_config(args.config), args.machine, args.commit)
     regex = bench_regex(args.bench)
     check_benchmarks(rs, regex)
     return rs, regex
 
 
+def compared(rows):
+    """The rows with a number on both sides (what a comparison compares)."""
+    return [r for r in rows if r.before is not None and r.after is not None and r.before.ok and r.after.ok]
+
+
 def run_envs(args):
     rs, regex = _load(args)
     worse = False
-    for env_a, env_b, common, rows in compare_envs(rs, args.before, args.after, regex, args.factor,
-                                                   args.use_stats):
+    tables = compare_envs(rs, args.before, args.after, regex, args.factor, args.use_stats)
+    if not any(compared(rows) for *_, rows in tables):
+        raise BadInput(f"nothing to compare: no benchmark{' matching -b' if regex else ''} has a number in both "
+                       f"{args.before!r} and {args.after!r} at commit {rs.commit[:8]}")
+    for env_a, env_b, common, rows in tables:
         print(f"## {env_a} -> {env_b}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
         print(format_table(sort_rows(rows, args.sort), _short(env_a, common), _short(env_b, common),
                            args.only_changed))
@@ -230,10 +236,28 @@ def run_envs(args):
     return FINDING if worse else 0
 
 
+def check_backends(rs, envs, regex, base, other):
+    """BadInput unless `base` and `other` are two different backends with results in `envs`."""
+    if base == other:
+        raise BadInput(f"--base and --other are both {base!r}; compare two different backends")
+    found = sorted({str(r.params["backend"]) for env in envs for r in rs.records(env, regex)
+                    if "backend" in r.params})
+    for name in (base, other):
+        if name not in found:
+            raise BadInput(f"unknown backend {name!r}: backends with results"
+                           f"{' matching -b' if regex else ''}: {listing(found)}")
+
+
 def run_backends(args):
     rs, regex = _load(args)
-    for env in select_envs(rs, args.env):
-        rows = compare_backends(rs, env, regex, args.base, args.other, args.factor, args.use_stats)
+    envs = select_envs(rs, args.env)
+    check_backends(rs, envs, regex, args.base, args.other)
+    tables = [(env, compare_backends(rs, env, regex, args.base, args.other, args.factor, args.use_stats))
+              for env in envs]
+    if not any(compared(rows) for _, rows in tables):
+        raise BadInput(f"nothing to compare: no benchmark{' matching -b' if regex else ''} has a number for both "
+                       f"{args.base!r} and {args.other!r} in {listing(envs)}")
+    for env, rows in tables:
         print(f"## {args.other}/{args.base} in {env}  (machine {rs.machine}, commit {rs.commit[:8]})\n")
         print(format_table(sort_rows(rows, args.sort), args.base, args.other, args.only_changed))
         print()

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from . import options
+from .atomic import no_interrupt
 from .errors import BadInput, first_line, listing
 from .results import check_machine_name, load_config, load_results_file
 
@@ -149,9 +150,10 @@ def merge(sources, into, only=()):
                 shutil.copyfile(src, tmp)
                 staged.append((tmp, dest))
             report[machine] = (added, replaced, same)
-        for tmp, dest in staged:      # everything is checked and copied: now put it in place
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
+        with no_interrupt():          # everything is checked and copied: put it all in place
+            for tmp, dest in staged:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, dest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return report

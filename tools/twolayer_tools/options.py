@@ -1,4 +1,6 @@
 """The options every subcommand shares, each with one meaning (pyperf's shared option helpers)."""
+import argparse
+import math
 
 
 def config(p):
@@ -30,6 +32,17 @@ def bench(p):
                         "asv does, against names and names with parameters)")
 
 
+def ratio_above_one(text):
+    """A factor "slower than": a finite number above 1 (argparse type; else exit 2, one line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 1):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 1 (e.g. 1.1), not {text!r}")
+    return value
+
+
 def factor(p, default):
-    p.add_argument("-f", "--factor", type=float, default=default,
-                   help=f"ratio beyond which a difference counts (default {default})")
+    p.add_argument("-f", "--factor", type=ratio_above_one, default=default,
+                   help=f"ratio beyond which a difference counts, above 1 (default {default})")

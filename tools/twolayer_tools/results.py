@@ -17,8 +17,13 @@ from pathlib import Path
 
 from .errors import BadInput, first_line, listing
 
-ROOT = Path(__file__).resolve().parents[2]
-"""The project checkout these tools belong to (tools/twolayer_tools/ -> the root)."""
+def __getattr__(name):
+    """``ROOT``: the checkout the tools work on, the current directory (as asv's own default),
+    never the folder the package was installed from."""
+    if name == "ROOT":
+        return Path.cwd()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 DEFAULT_ENV = "numpy2.4.6,torch2.13.0"
 """The one environment quick runs (gate, spread, tests) use: current NumPy, the CPU torch wheel."""
 UNSTABLE_SPREAD = 0.10
@@ -29,8 +34,27 @@ warns at the same 10 %): comparisons and the report build no ratio or explanatio
 # -- configuration ---------------------------------------------------------------------------------
 
 def config_path(path=None):
-    """The asv configuration to use: `path`, else the project's asv.conf.json."""
-    return Path(path).resolve() if path else ROOT / "asv.conf.json"
+    """The asv configuration to use: `path`, else asv.conf.json in the current directory (asv's
+    default: the checkout is where the command runs, not where the tools were installed from)."""
+    try:
+        return Path(path).resolve() if path else Path.cwd() / "asv.conf.json"
+    except OSError as exc:
+        raise BadInput(f"cannot resolve the configuration path: {exc.strerror or first_line(exc)}") from None
+
+
+def checkout(conf_path):
+    """The project checkout of the configuration at `conf_path`: its folder when it holds the
+    project (site_vendor/), else its local ``repo`` (a configuration written elsewhere)."""
+    conf_path = Path(conf_path)
+    if (conf_path.parent / "site_vendor").is_dir():
+        return conf_path.parent
+    try:
+        from asv import util
+        repo = util.load_json(str(conf_path), js_comments=True).get("repo", ".")
+    except Exception:  # an unreadable configuration is reported where it is loaded
+        return conf_path.parent
+    repo = Path(repo) if "://" not in str(repo) else Path(".")
+    return repo if repo.is_absolute() else conf_path.parent / repo
 
 
 def load_config(path=None):
@@ -144,18 +168,60 @@ def load_results_file(path, machine):
         raise BadInput(f"corrupt results file {path}: {first_line(exc)}") from None
 
 
-def check_results_readable(results_dir):
-    """BadInput naming the first unreadable results file under `results_dir` (every machine)."""
-    for machine in machines(results_dir):
-        for path in _result_files(results_dir, machine):
-            load_results_file(path, machine)
-    bench = os.path.join(results_dir, "benchmarks.json")
-    if os.path.exists(bench):
+def check_results_readable(results_dir, require_benchmarks=False):
+    """BadInput naming the first file under `results_dir` that asv would skip or misread: every
+    results file asv's publish walks to (all machines, strictly), each machine.json beside them,
+    and benchmarks.json (asv's format; with `require_benchmarks`, present and listing one)."""
+    from asv import util
+    from asv.benchmarks import Benchmarks
+    from asv.machine import Machine
+    for root, _dirs, files in sorted(os.walk(results_dir)):
+        for name in sorted(f for f in files if f.endswith(".facts")):
+            check_facts_file(os.path.join(root, name))
+        names = sorted(f for f in files if f.endswith(".json") and f not in ("machine.json", "benchmarks.json"))
+        if not names:
+            continue
+        meta = os.path.join(root, "machine.json")
         try:
-            with open(bench, encoding="utf-8") as f:
-                json.load(f)
-        except ValueError as exc:
-            raise BadInput(f"corrupt benchmark list {bench}: {first_line(exc)}") from None
+            machine = util.load_json(meta, api_version=Machine.api_version).get("machine")
+            if not isinstance(machine, str):
+                raise util.UserError("no machine name")
+        except (util.UserError, OSError, ValueError, AttributeError) as exc:
+            raise BadInput(f"corrupt or missing machine file {meta}: {first_line(exc)}") from None
+        for name in names:
+            load_results_file(os.path.join(root, name), machine)
+    bench = os.path.join(results_dir, "benchmarks.json")
+    if not os.path.exists(bench):
+        if require_benchmarks:
+            raise BadInput(f"no benchmark results: {bench} is missing (run 'make bench' first)")
+        return
+    try:
+        listed = util.load_json(bench, api_version=Benchmarks.api_version)
+    except (util.UserError, OSError, ValueError) as exc:
+        raise BadInput(f"corrupt benchmark list {bench}: {first_line(exc)}") from None
+    entries = {k: v for k, v in listed.items() if k != "version"}
+    if any(not isinstance(v, dict) for v in entries.values()):
+        raise BadInput(f"corrupt benchmark list {bench}: an entry is not a benchmark's description")
+    if require_benchmarks and not entries:
+        raise BadInput(f"no benchmark results: {bench} lists no benchmark (run 'make bench' first)")
+
+
+FACTS_SHAPE = {"cpu": dict, "numpy": dict, "torch": dict, "threads": dict, "threadpools": list}
+"""The JSON type of each part of a facts file (``facts.py``) the report and timeline read."""
+
+
+def check_facts_file(path):
+    """BadInput unless the facts file at `path` is a JSON object whose parts have their types."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            facts = json.load(f)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"corrupt facts file {path}: {first_line(exc)} (remove it, then 'make facts')") from None
+    bad = [k for k, kind in FACTS_SHAPE.items() if isinstance(facts, dict) and k in facts
+           and facts[k] is not None and not isinstance(facts[k], kind)]
+    if not isinstance(facts, dict) or bad:
+        raise BadInput(f"corrupt facts file {path}: " + (f"{bad[0]!r} is not a {FACTS_SHAPE[bad[0]].__name__}"
+                       if bad else "not a JSON object") + " (remove it, then 'make facts')")
 
 
 def _param_value(text):
@@ -266,6 +332,7 @@ def load_result_set(conf, machine=None, commit=None):
     from asv import util
     from asv.benchmarks import Benchmarks
     results_dir = conf.results_dir
+    check_results_readable(results_dir)     # a damaged file anywhere is bad input, not a gap
     machine = require_machine(results_dir, machine)
     files = _result_files(results_dir, machine)
     loaded = [load_results_file(path, machine) for path in files]
@@ -276,18 +343,7 @@ def load_result_set(conf, machine=None, commit=None):
     # Most recent first: by commit date, then by when the benchmarks ran.
     order = sorted(by_commit, key=lambda c: max((r.date or 0, max(r.started_at.values(), default=0))
                                                 for r in by_commit[c]), reverse=True)
-    if commit is None:
-        chosen = order[0]
-    else:
-        matches = [c for c in order if c.startswith(commit.lower())]
-        if not matches:
-            resolved = _git_hash(conf, commit)
-            matches = [c for c in order if resolved and c == resolved]
-        if len(matches) != 1:
-            what = "ambiguous" if matches else "unknown"
-            raise BadInput(f"{what} commit {commit!r} for machine {machine!r}; commits with results: "
-                           + listing(c[:8] for c in order))
-        chosen = matches[0]
+    chosen = resolve_commit(order, commit, machine, conf)
 
     try:
         benchmarks = dict(Benchmarks.load(conf))
@@ -295,6 +351,24 @@ def load_result_set(conf, machine=None, commit=None):
         raise BadInput(f"cannot read the benchmark list: {first_line(exc)}") from None
     results = {res.env_name: res for res in by_commit[chosen]}
     return ResultSet(conf, machine, chosen, results, benchmarks, order)
+
+
+def resolve_commit(order, commit, machine, conf=None):
+    """The one hash of `order` (commits with results, newest first) that `commit` names: a hash
+    prefix or, with `conf`, a git name; the newest without `commit`. BadInput when none or several."""
+    if not order:
+        raise BadInput(f"no results for machine {machine!r}")
+    if commit is None:
+        return order[0]
+    matches = [c for c in order if commit and c.startswith(commit.lower())]
+    if not matches and conf is not None:
+        resolved = _git_hash(conf, commit)
+        matches = [c for c in order if resolved and c == resolved]
+    if len(matches) != 1:
+        what = "ambiguous" if matches else "unknown"
+        raise BadInput(f"{what} commit {commit!r} for machine {machine!r}; commits with results: "
+                       + listing(c[:8] for c in order))
+    return matches[0]
 
 
 def _result_files(results_dir, machine):

@@ -24,7 +24,6 @@ stderr and exit status 2.
 import base64
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -33,11 +32,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from .atomic import staged_folder, write_text
 from .errors import FINDING, BadInput
-from .results import ROOT, config_path, load_config, suite_benchmarks
+from .results import check_results_readable, checkout, config_path, load_config, suite_benchmarks
 
-VENDOR_DIR = ROOT / "site_vendor"
-MANIFEST = VENDOR_DIR / "manifest.json"
 HTML_VENDOR = "vendor"      # html/<this>/...: where the vendored files are served from
 KEEP = ("report",)          # folders of html/ that are not asv's: kept across `asv publish`
 REPORT_INDEX = "report/index.html"
@@ -93,6 +91,22 @@ class SiteError(BadInput):
     """Bad input or a failed check of the site: reported as one line, exit status 2."""
 
 
+def __getattr__(name):
+    """``VENDOR_DIR``, ``MANIFEST``: the current checkout's site_vendor/ (see results.ROOT)."""
+    if name == "VENDOR_DIR":
+        return Path.cwd() / "site_vendor"
+    if name == "MANIFEST":
+        return Path.cwd() / "site_vendor" / "manifest.json"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _vendor_dir(vendor_dir, conf_path=None):
+    """`vendor_dir`, else the site_vendor/ of the checkout of `conf_path` (else of the current one)."""
+    if vendor_dir is not None:
+        return Path(vendor_dir)
+    return checkout(config_path(conf_path)) / "site_vendor"
+
+
 # ---------------------------------------------------------------------------------------------
 # hashes and the manifest
 
@@ -101,8 +115,8 @@ def sri(data, algo="sha512"):
     return f"{algo}-" + base64.b64encode(hashlib.new(algo, data).digest()).decode()
 
 
-def load_manifest(vendor_dir=VENDOR_DIR):
-    path = Path(vendor_dir) / "manifest.json"
+def load_manifest(vendor_dir=None):
+    path = _vendor_dir(vendor_dir) / "manifest.json"
     try:
         manifest = json.loads(path.read_text())
     except FileNotFoundError:
@@ -118,8 +132,9 @@ def load_manifest(vendor_dir=VENDOR_DIR):
     return manifest
 
 
-def verified_vendor_files(vendor_dir=VENDOR_DIR):
+def verified_vendor_files(vendor_dir=None):
     """[(manifest entry, bytes)] for every vendored file, each checked against its sha512."""
+    vendor_dir = _vendor_dir(vendor_dir)
     manifest = load_manifest(vendor_dir)
     out = []
     for entry in manifest["files"]:
@@ -139,7 +154,7 @@ def verified_vendor_files(vendor_dir=VENDOR_DIR):
 # rewriting the pages
 
 TAG_RE = re.compile(r"<(script|link|img|iframe|source|audio|video|embed)\b[^>]*>", re.IGNORECASE)
-ATTR_RE = r"""\b{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+ATTR_RE = r"""(?<![\w-]){name}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"""
 # <link rel=...> values that make the browser fetch the target.
 LOADING_RELS = {"stylesheet", "icon", "preload", "prefetch", "modulepreload", "manifest",
                 "apple-touch-icon", "preconnect", "dns-prefetch", "prerender"}
@@ -148,7 +163,7 @@ CSS_URL_RE = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""", re
 
 def _attr(tag, name):
     m = re.search(ATTR_RE.format(name=name), tag, re.IGNORECASE)
-    return None if m is None else (m.group(1) if m.group(1) is not None else m.group(2))
+    return None if m is None else next((g for g in m.groups() if g is not None), "")
 
 
 def _is_external(url):
@@ -234,7 +249,7 @@ def link_page(index_html, key, href, title, label):
     index_html.write_text(text[:end] + item + text[end:])
 
 
-def localize(html_dir, vendor_dir=VENDOR_DIR):
+def localize(html_dir, vendor_dir=None):
     """Make an asv site self-contained: vendored files into html/vendor/, pages rewritten."""
     html_dir = Path(html_dir)
     if not (html_dir / "index.html").is_file():
@@ -283,42 +298,87 @@ def _conf_path(conf_path, conf, key, default):
     return value if value.is_absolute() else conf_path.parent / value
 
 
-def publish(config=None, html_dir=None, vendor_dir=VENDOR_DIR, quiet=False):
-    """`asv publish`, keeping html/report/, then `localize`. Returns the html directory."""
-    conf_path, conf = _config(config)
-    verified_vendor_files(vendor_dir)       # fail before touching html/
+def check_inputs(conf_path, conf):
+    """Everything publishing reads, checked before anything is written (BadInput, one line):
+    results/ and the release sweep's folders as strictly as the loader reads them, and each
+    sweep status a table of releases."""
+    from .releases import REPEAT_DIR, RESULTS_DIR, status_path
     results_dir = _conf_path(conf_path, conf, "results_dir", "results")
-    if not (results_dir / "benchmarks.json").is_file():
-        raise SiteError(f"no benchmark results to publish: {results_dir}/benchmarks.json is "
-                        "missing (run `make bench` first)")
-    html = Path(html_dir).resolve() if html_dir else _conf_path(conf_path, conf, "html_dir", "html")
-    keep = tempfile.mkdtemp(prefix=".site-keep-", dir=html.parent) if html.parent.is_dir() else None
-    kept = []
-    try:
-        for name in KEEP:
-            if (html / name).exists():
-                shutil.move(str(html / name), os.path.join(keep, name))
-                kept.append(name)
-        cmd = [sys.executable, "-m", "asv", "--config", str(conf_path), "publish", "--no-pull",
-               "--html-dir", str(html)]
-        proc = subprocess.run(cmd, cwd=conf_path.parent, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if not quiet or proc.returncode:
-            sys.stdout.write(proc.stdout)
-        if proc.returncode:
-            raise SiteError(f"asv publish exited {proc.returncode} (its output is above)")
-    finally:
-        for name in kept:
-            html.mkdir(parents=True, exist_ok=True)
-            if (html / name).exists():
-                shutil.rmtree(html / name)
-            shutil.move(os.path.join(keep, name), str(html / name))
-        if keep:
-            shutil.rmtree(keep, ignore_errors=True)
+    check_results_readable(str(results_dir), require_benchmarks=True)
+    root = Path(conf_path).parent
+    for folder in (root / RESULTS_DIR, root / REPEAT_DIR):
+        if not folder.is_dir():
+            continue
+        check_results_readable(str(folder))
+        for machine_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+            path = status_path(str(folder), machine_dir.name)
+            if not Path(path).exists():
+                continue
+            try:
+                status = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (ValueError, OSError, UnicodeDecodeError) as exc:
+                raise SiteError(f"corrupt sweep status {path}: {str(exc).splitlines()[0]}") from None
+            if not (isinstance(status, dict) and all(isinstance(v, dict) for v in status.values())):
+                raise SiteError(f"corrupt sweep status {path}: not a table of releases")
+    return results_dir
+
+
+def build_site(conf_path, out, current, vendor_dir, quiet=False):
+    """The whole site in the empty folder `out`: `asv publish`, the report kept from the
+    published site `current`, the timeline, everything made self-contained."""
+    cmd = [sys.executable, "-m", "asv", "--config", str(conf_path), "publish", "--no-pull",
+           "--html-dir", str(out)]
+    proc = subprocess.run(cmd, cwd=conf_path.parent, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if not quiet or proc.returncode:
+        sys.stdout.write(proc.stdout)
+    if proc.returncode:
+        raise SiteError(f"asv publish exited {proc.returncode} (its output is above)")
+    for name in KEEP:
+        if (Path(current) / name).is_dir():
+            shutil.copytree(Path(current) / name, Path(out) / name, symlinks=True)
     from . import timeline
-    timeline.write(conf_path, html)     # from releases/ (nothing when this checkout has no sweep)
-    localize(html, vendor_dir)
+    timeline.write(conf_path, out)     # from releases/ (nothing when this checkout has no sweep)
+    localize(out, vendor_dir)
+
+
+def publish(config=None, html_dir=None, vendor_dir=None, quiet=False):
+    """`asv publish`, keeping html/report/, then `localize`, all built beside the site and
+    swapped in only when complete and checked. Returns the html directory."""
+    conf_path, conf = _config(config)
+    vendor_dir = _vendor_dir(vendor_dir, conf_path)
+    verified_vendor_files(vendor_dir)       # fail before touching html/
+    results_dir = check_inputs(conf_path, conf)
+    html = Path(html_dir).absolute() if html_dir else _conf_path(conf_path, conf, "html_dir", "html")
+    recorded = json.loads((results_dir / "benchmarks.json").read_text())
+    recorded.pop("version", None)
+    with staged_folder(html) as stage:
+        build_site(conf_path, stage, html, vendor_dir, quiet)
+        missing = coverage(results_dir, stage, recorded)
+        if missing:
+            raise SiteError(f"the site built from {results_dir} is incomplete, not published: {missing[0]}"
+                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
     return html
+
+
+def coverage(results_dir, html_dir, recorded):
+    """Problems (one line each) where the site at `html_dir` lacks a benchmark of `results_dir`:
+    a result without its graph, a recorded benchmark missing from index.json."""
+    from asv.results import iter_results
+    html_dir = Path(html_dir)
+    if not (html_dir / "index.json").is_file():
+        return [f"{html_dir}/index.json is missing: run `make publish`"]
+    problems = []
+    with_results = set()
+    for res in iter_results(str(results_dir)):
+        with_results.update(k for k in res.get_all_result_keys() if k in recorded)
+    graphs = {p.stem for p in (html_dir / "graphs").rglob("*.json")}
+    for name in sorted(with_results - graphs):
+        problems.append(f"{name} has results but no graph in html/graphs (run `make publish`)")
+    index = json.loads((html_dir / "index.json").read_text())
+    for name in sorted(set(recorded) - set(index.get("benchmarks", {}))):
+        problems.append(f"{name} is missing from html/index.json (run `make publish`)")
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,23 +406,18 @@ def _tree(d):
     return {p.relative_to(d).as_posix(): p for p in d.rglob("*") if p.is_file()}
 
 
-def check_sync(config=None, vendor_dir=VENDOR_DIR):
+def check_sync(config=None, vendor_dir=None):
     """Problems (one line each) that make html/ out of date with results/ and benchmarks/."""
-    from asv.results import iter_results
     conf_path, conf = _config(config)
-    results_dir = _conf_path(conf_path, conf, "results_dir", "results")
+    results_dir = check_inputs(conf_path, conf)
     html_dir = _conf_path(conf_path, conf, "html_dir", "html")
-    benchmark_dir = _conf_path(conf_path, conf, "benchmark_dir", "benchmarks")
-    problems = []
-    try:
-        recorded = json.loads((results_dir / "benchmarks.json").read_text())
-    except FileNotFoundError:
-        raise SiteError(f"{results_dir}/benchmarks.json is missing: no results")
+    recorded = json.loads((results_dir / "benchmarks.json").read_text())
     recorded.pop("version", None)
     if not (html_dir / "index.json").is_file():
         return [f"{html_dir}/index.json is missing: run `make publish`"]
 
     # benchmarks/ against results/benchmarks.json
+    problems = []
     found = {name: entry.get("version") for name, entry in suite_benchmarks(load_config(conf_path)).items()}
     for name in sorted(set(found) - set(recorded)):
         problems.append(f"{name} is in benchmarks/ but not in results/ (run `make bench`)")
@@ -374,23 +429,13 @@ def check_sync(config=None, vendor_dir=VENDOR_DIR):
                             "(its version differs; run `make bench`)")
 
     # every benchmark with a result has its graph in html/
-    with_results = set()
-    for res in iter_results(str(results_dir)):
-        with_results.update(k for k in res.get_all_result_keys() if k in recorded)
-    graphs = {p.stem for p in (html_dir / "graphs").rglob("*.json")}
-    for name in sorted(with_results - graphs):
-        problems.append(f"{name} has results but no graph in html/graphs (run `make publish`)")
-    index = json.loads((html_dir / "index.json").read_text())
-    for name in sorted(set(recorded) - set(index.get("benchmarks", {}))):
-        problems.append(f"{name} is missing from html/index.json (run `make publish`)")
+    problems += coverage(results_dir, html_dir, recorded)
 
     # publishing again changes nothing that matters
     with tempfile.TemporaryDirectory(prefix="site-sync-") as tmp:
-        fresh = Path(tmp) / "html"
-        kept_report = html_dir / "report"
-        if kept_report.is_dir():    # the report is not asv's: compare it as it is
-            shutil.copytree(kept_report, fresh / "report")
-        publish(conf_path, fresh, vendor_dir, quiet=True)
+        fresh = Path(tmp) / "html"      # the report is not asv's: build_site keeps it as it is
+        fresh.mkdir()
+        build_site(conf_path, fresh, html_dir, _vendor_dir(vendor_dir, conf_path), quiet=True)
         old, new = _tree(html_dir), _tree(fresh)
         for rel in sorted(set(new) - set(old)):
             problems.append(f"html/{rel} is missing (run `make publish`)")
@@ -425,14 +470,14 @@ def _npm(*args):
     return proc.stdout
 
 
-def vendor(vendor_dir=VENDOR_DIR):
+def vendor(vendor_dir=None):
     """Fetch VENDOR_SPEC's packages with `npm pack`, check each tarball's sha512 against the
     registry's dist.integrity (and against the manifest's, when one exists), extract the files
     and write site_vendor/files/ and site_vendor/manifest.json."""
     import asv
     if shutil.which("npm") is None:
         raise SiteError("npm is not installed (it is needed only to refresh site_vendor/)")
-    vendor_dir = Path(vendor_dir)
+    vendor_dir = _vendor_dir(vendor_dir)
     try:
         pinned = {(p["name"], p["version"]): p["integrity"]
                   for p in json.loads((vendor_dir / "manifest.json").read_text())["packages"]}
@@ -486,7 +531,7 @@ def vendor(vendor_dir=VENDOR_DIR):
         "packages": packages,
         "files": files,
     }
-    (vendor_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_text(vendor_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -505,7 +550,7 @@ def run_publish(args):
 
 
 def configure_offline(p):
-    p.add_argument("html_dir", nargs="?", default=str(ROOT / "html"), help="a published site (default: html/)")
+    p.add_argument("html_dir", nargs="?", default="html", help="a published site (default: html/)")
 
 
 def run_offline(args):
@@ -533,7 +578,7 @@ def run_sync(args):
 
 def run_vendor(args):
     manifest = vendor()
-    print(f"wrote {MANIFEST}: {len(manifest['files'])} files from {len(manifest['packages'])} packages")
+    print(f"wrote {_vendor_dir(None) / 'manifest.json'}: {len(manifest['files'])} files from {len(manifest['packages'])} packages")
     return 0
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from . import options
 from .bench import asv_executable, check_rev
-from .errors import BadInput
-from .results import (DEFAULT_ENV, bench_regex, check_suite_selection, derived_config, load_config,
-                      require_machine)
+from .errors import BadInput, listing
+from .results import (DEFAULT_ENV, _result_files, bench_regex, check_suite_selection, derived_config,
+                      load_config, load_results_file, require_machine, resolve_commit)
 
 MACHINE = "spread"
 
@@ -37,15 +37,21 @@ measure of the scheduler-tick artefact; one tick is 4 ms on these hosts)."""
 
 
 def medians(results_dir, machine=MACHINE, commit=None, with_env=False, bench=()):
-    """{(benchmark, params...[, environment]): median} for every finite result in an asv results
-    directory (only `commit`'s, a hash prefix, when given; only benchmarks matching a `bench` regex)."""
+    """{(benchmark, params...[, environment]): median} for every finite result of one commit in an
+    asv results directory: `commit`'s (a hash prefix naming one commit), else the only one there;
+    only benchmarks matching a `bench` regex. Every file is read strictly (a damaged one is BadInput)."""
     import itertools
     import re
-    from asv.results import iter_results_for_machine
     pattern = bench_regex(bench)
+    loaded = [load_results_file(path, machine) for path in _result_files(str(results_dir), machine)]
+    order = sorted({res.commit_hash for res in loaded})
+    if commit is None and len(order) > 1:
+        raise BadInput(f"{results_dir} holds results of {len(order)} commits for machine {machine!r}; "
+                       "choose one with -c: " + listing(c[:8] for c in order))
+    chosen = resolve_commit(order, commit, machine) if order else None
     out = {}
-    for res in iter_results_for_machine(str(results_dir), machine):
-        if commit and not res.commit_hash.startswith(commit):
+    for res in loaded:
+        if res.commit_hash != chosen:
             continue
         for key in res.get_all_result_keys():
             params = res.get_result_params(key)
@@ -66,8 +72,12 @@ def param_names(results_dir):
     path = Path(results_dir) / "benchmarks.json"
     if not path.is_file():
         raise BadInput(f"{results_dir} is not an asv results folder (no benchmarks.json)")
-    return {name: info.get("param_names", []) for name, info in json.loads(path.read_text()).items()
-            if isinstance(info, dict)}  # its "version" entry is a number
+    try:
+        listed = json.loads(path.read_text(encoding="utf-8"))
+        return {name: list(info.get("param_names") or []) for name, info in listed.items()
+                if isinstance(info, dict)}  # its "version" entry is a number
+    except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        raise BadInput(f"corrupt benchmark list {path}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
 
 
 def label(key):
@@ -187,7 +197,13 @@ def pair_envs(args):
     names = param_names(results_dir)
     machine = require_machine(str(results_dir), args.machine)
     meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
-    old, new = args.pair
+    old, new = (x.strip() for x in args.pair)
+    envs = sorted({key[-1] for key in meds})
+    if not old or not new or old == new:
+        raise BadInput(f"--pair needs two different, non-empty parts of environment names, not {old!r} {new!r}")
+    for part in (old, new):
+        if not any(part in env for env in envs):
+            raise BadInput(f"--pair: {part!r} is in no environment name with results; environments: {listing(envs)}")
     groups = {}
     for key, value in meds.items():
         env = key[-1]

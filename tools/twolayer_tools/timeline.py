@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from . import options
+from .atomic import oserror, write_text
 from .errors import BadInput, listing
 from .facts import load_facts_for_run
 from .fmt import fmt_time, is_number, markdown_table
@@ -318,9 +319,12 @@ def write(config=None, html_dir=None, machine=None):
     data = build(rconf, machine, config)
     out = Path(html_dir) if html_dir else Path(load_config(config).html_dir)
     path = out / TIMELINE_DIR / "index.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(data))
-    return path
+    page = render(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise oserror(exc, "create the folder") from None
+    return write_text(path, page)
 
 
 def changes_table(data, top):
