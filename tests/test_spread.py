@@ -84,8 +84,11 @@ def test_spread_pair_summarises_environment_ratios_on_identical_code():
 
 @pytest.mark.parametrize("args, message", [
     (["--runs", "results", "no-such-dir"], "no-such-dir is not an asv results folder"),
-    (["--runs", "results", "repeats/run-b", "-c", "deadbee"], "no results of commit deadbee"),
-    (["--pair", "numpy9", "numpy2.4.6", "-c", "eaa8efb"], "has an environment pair numpy9 -> numpy2.4.6"),
+    (["--runs", "results", "repeats/run-b", "-c", "deadbee"], "unknown commit 'deadbee'"),
+    (["--pair", "numpy9", "numpy2.4.6", "-c", "eaa8efb"], "'numpy9' is in no environment name"),
+    (["--pair", "numpy1.26.4", "numpy2.4.6", "-c", "eaa8efb", "--backend", "cupy"], "no cupy point"),
+    (["--pair", "numpy2.4.6", "numpy2.4.6", "-c", "eaa8efb"], "two different"),
+    (["--pair", "numpy1.26.4", "numpy2.4.6"], "choose one with -c"),
     (["--pair", "numpy1.26.4", "numpy2.4.6", "--results-dir", "nowhere"], "nowhere is not an asv results folder"),
 ])
 def test_spread_finished_runs_bad_input_is_one_line_exit_2(args, message):

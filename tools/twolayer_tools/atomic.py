@@ -16,6 +16,16 @@ _RENAME_EXCHANGE = 2      # renameat2(2): swap two paths in one step (Linux 3.15
 _AT_FDCWD = -100
 
 
+def checkpoint(name):
+    """For the interrupt tests: with TWOLAYER_TEST_PAUSE=NAME:FILE set, create FILE at the point
+    `name` and wait there (a test sends Ctrl-C once FILE exists); nothing otherwise."""
+    point, _, marker = os.environ.get("TWOLAYER_TEST_PAUSE", "").partition(":")
+    if point == name and marker:
+        Path(marker).touch()
+        import time
+        time.sleep(600)
+
+
 def oserror(exc, what):
     """A BadInput for an OSError while doing `what`: one line naming the path and the reason."""
     where = getattr(exc, "filename", None)
@@ -105,8 +115,8 @@ def swap_in(staged, target):
                 old = target.with_name(f".{target.name}.old-{os.getpid()}")
                 os.rename(target, old)
             os.rename(staged, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -131,6 +141,7 @@ def staged_folder(target, copy=False):
             shutil.copytree(target, stage, symlinks=True, dirs_exist_ok=True)
         os.chmod(stage, (target.stat().st_mode if target.exists() else 0o777 & ~_umask()) & 0o7777)
         yield stage
+        checkpoint("before-swap")
         try:
             swap_in(stage, target)
         except OSError as exc:
@@ -140,7 +151,8 @@ def staged_folder(target, copy=False):
         raise oserror(exc, "write") from None
     finally:
         if not done:
-            shutil.rmtree(stage, ignore_errors=True)
+            with no_interrupt():        # a second Ctrl-C waits until the stage is gone
+                shutil.rmtree(stage, ignore_errors=True)
 
 
 def _umask():

@@ -61,7 +61,7 @@ def main(argv=None):
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
-        _say(command, "interrupted; nothing was published or written in place")
+        _say(command, "interrupted; nothing was left half-written")
         return 130
     except OSError as exc:      # an unwritable folder, a full disk, a name too long...
         where = f" {str(exc.filename)[:200]!r}" if getattr(exc, "filename", None) else ""

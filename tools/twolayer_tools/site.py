@@ -32,7 +32,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .atomic import staged_folder, write_text
+from .atomic import checkpoint, staged_folder, write_text
 from .errors import FINDING, BadInput
 from .results import check_results_readable, checkout, config_path, load_config, suite_benchmarks
 
@@ -300,11 +300,17 @@ def _conf_path(conf_path, conf, key, default):
 
 def check_inputs(conf_path, conf):
     """Everything publishing reads, checked before anything is written (BadInput, one line):
-    results/ and the release sweep's folders as strictly as the loader reads them, and each
-    sweep status a table of releases."""
-    from .releases import REPEAT_DIR, RESULTS_DIR, status_path
+    results/ as strictly as the loader reads it, and the release sweep's folders. Returns results/."""
     results_dir = _conf_path(conf_path, conf, "results_dir", "results")
     check_results_readable(str(results_dir), require_benchmarks=True)
+    check_release_inputs(conf_path)
+    return results_dir
+
+
+def check_release_inputs(conf_path):
+    """BadInput for a damaged file of the release sweep (releases/, releases-repeat/): a results
+    or facts file, or a sweep status that is not a table of releases."""
+    from .releases import REPEAT_DIR, RESULTS_DIR, status_path
     root = Path(conf_path).parent
     for folder in (root / RESULTS_DIR, root / REPEAT_DIR):
         if not folder.is_dir():
@@ -320,7 +326,19 @@ def check_inputs(conf_path, conf):
                 raise SiteError(f"corrupt sweep status {path}: {str(exc).splitlines()[0]}") from None
             if not (isinstance(status, dict) and all(isinstance(v, dict) for v in status.values())):
                 raise SiteError(f"corrupt sweep status {path}: not a table of releases")
-    return results_dir
+
+
+def run_to_end(cmd, cwd):
+    """(exit status, output) of `cmd`; on Ctrl-C or any error it is killed and waited for, so
+    nothing it would still write lands after the caller has cleaned up."""
+    proc = subprocess.Popen(cmd, cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        output, _ = proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc.returncode, output
 
 
 def build_site(conf_path, out, current, vendor_dir, quiet=False):
@@ -328,18 +346,20 @@ def build_site(conf_path, out, current, vendor_dir, quiet=False):
     published site `current`, the timeline, everything made self-contained."""
     cmd = [sys.executable, "-m", "asv", "--config", str(conf_path), "publish", "--no-pull",
            "--html-dir", str(out)]
-    proc = subprocess.run(cmd, cwd=conf_path.parent, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if not quiet or proc.returncode:
-        sys.stdout.write(proc.stdout)
-    if proc.returncode:
-        raise SiteError(f"asv publish exited {proc.returncode} (its output is above)")
+    returncode, output = run_to_end(cmd, conf_path.parent)
+    if not quiet or returncode:
+        sys.stdout.write(output)
+    if returncode:
+        raise SiteError(f"asv publish exited {returncode} (its output is above)")
     for name in KEEP:
         if (Path(current) / name).is_dir():
             shutil.copytree(Path(current) / name, Path(out) / name, symlinks=True)
+    checkpoint("asv-published")
     from . import timeline
     timeline.write(conf_path, out)     # from releases/ (nothing when this checkout has no sweep)
+    checkpoint("timeline-written")
     localize(out, vendor_dir)
+    checkpoint("localized")
 
 
 def publish(config=None, html_dir=None, vendor_dir=None, quiet=False):
@@ -352,6 +372,7 @@ def publish(config=None, html_dir=None, vendor_dir=None, quiet=False):
     html = Path(html_dir).absolute() if html_dir else _conf_path(conf_path, conf, "html_dir", "html")
     recorded = json.loads((results_dir / "benchmarks.json").read_text())
     recorded.pop("version", None)
+    checkpoint("validated")
     with staged_folder(html) as stage:
         build_site(conf_path, stage, html, vendor_dir, quiet)
         missing = coverage(results_dir, stage, recorded)

@@ -167,9 +167,9 @@ def configure(p):
 
 def compare_runs(args):
     """``--runs A B``: the spread between two finished runs, every environment, and their tick medians."""
-    runs, names = [], []
+    runs = []
+    names = [param_names(results_dir) for results_dir in args.runs]  # BadInput unless results folders
     for results_dir in args.runs:
-        names.append(param_names(results_dir))  # BadInput unless it is an asv results folder
         machine = require_machine(str(results_dir), args.machine)
         meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
         if not meds:

@@ -312,7 +312,9 @@ def sweep_machine(rconf, machine=None):
 def write(config=None, html_dir=None, machine=None):
     """Write ``<html>/timeline/index.html`` from the release sweep's results. Returns its path, or
     None when this checkout holds no sweep results (nothing to show)."""
+    from .site import check_release_inputs
     rconf = releases_conf(config)
+    check_release_inputs(rconf.path)        # a damaged file is bad input before anything is written
     machine = sweep_machine(rconf, machine)
     if machine is None:
         return None
@@ -352,7 +354,9 @@ def run(args):
     if args.top is not None:
         if args.top < 1:
             raise BadInput(f"--top must be at least 1, not {args.top}")
+        from .site import check_release_inputs
         rconf = releases_conf(args.config)
+        check_release_inputs(rconf.path)
         machine = sweep_machine(rconf, args.machine)
         if machine is None:
             raise BadInput(f"no release sweep results in {RESULTS_DIR}/; run 'make releases' first")
