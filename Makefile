@@ -30,13 +30,14 @@ export MKL_NUM_THREADS ?= $(NPROC)
 export OPENBLAS_NUM_THREADS ?= $(NPROC)
 
 .PHONY: help tools bench test history gate report facts publish merge preview check-sync compare-envs \
-        compare-backends peak spread phases sweep releases clean-envs
+        compare-backends peak spread phases sweep releases clean-envs bench-blas
 
 help:
 	@echo "make bench   run the benchmarks over the matrix, then facts, report and the site (html/)"
 	@echo "make test    run the tests"
 	@echo "other targets: history gate report facts publish merge preview check-sync compare-envs"
 	@echo "               compare-backends peak spread phases sweep releases clean-envs"
+	@echo "opt-in: bench-blas (NumPy built with MKL and with OpenBLAS beside PyPI's; docs/mkl.md)"
 	@echo "settings: MACHINE= ENV= BENCH= ASV_ARGS= FRESH=1 (see the top of this Makefile)"
 
 tools: $(VENV)/.installed
@@ -52,6 +53,18 @@ $(VENV)/.installed: requirements/tools.txt setup.py tools/pyproject.toml
 bench: tools
 	tools/ensure-valgrind
 	$(TB) bench $(OPTS) $(if $(FRESH),--fresh) -- $(ASV_ARGS)
+
+# Opt-in, never part of `make bench`: NumPy $(BLAS_NUMPY) built from its PyPI source against MKL
+# and, as the same-compiler control, against OpenBLAS (scipy-openblas32), beside PyPI's wheel, each
+# with torch 2.13.0 (asv.mkl.conf.json). The two wheels are built first, once per machine, into
+# .asv/wheels/ (~7 min each on 2 cores, output shown); asv's install step then reuses them. Same
+# results/ and site as `make bench`; ENV=mkl, BENCH=, ASV_ARGS=, FRESH=1 as there (docs/mkl.md).
+BLAS_NUMPY := 2.4.6
+bench-blas: tools
+	tools/ensure-valgrind
+	for blas in mkl openblas; do $(BIN)/python tools/numpy-blas-wheel $$blas --numpy $(BLAS_NUMPY) --build-only || exit 1; done
+	$(TB) bench --config asv.mkl.conf.json --no-publish $(OPTS) $(if $(FRESH),--fresh) -- $(ASV_ARGS); \
+	status=$$?; $(TB) publish || exit; exit $$status
 
 test: tools
 	tools/ensure-chromium

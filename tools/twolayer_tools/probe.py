@@ -98,13 +98,33 @@ def _torch_pool_threads(torch):
     return out
 
 
+def _mkl_verbose():
+    """MKL's own account of the code path it takes here: the ``MKL_VERBOSE`` lines of one small
+    float64 ``np.dot`` in a fresh interpreter (its version, the instruction set of the kernels it
+    dispatched to, e.g. "Intel(R) AVX2 enabled processors", interface and threading layer; then
+    the call). On a non-Intel CPU this is how to see which path MKL chose. None when MKL printed
+    nothing."""
+    import subprocess
+    code = "import numpy as np; a = np.ones((64, 64)); a.dot(a)"
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, MKL_VERBOSE="1"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = [line.strip() for line in proc.stdout.splitlines() if line.startswith("MKL_VERBOSE")]
+    return lines[:4] or None
+
+
 def probe(machine=None, commit=None):
     """This process's facts as a dict (import numpy, torch when present, threadpoolctl); `machine`
-    and `commit` name the run they belong to."""
+    and `commit` name the run they belong to. A pool is numpy's when its library lives in numpy's
+    folder or was loaded by importing numpy (torch is imported after: a NumPy built against MKL or
+    scipy-openblas32 loads its BLAS from outside numpy's folder)."""
     import numpy as np
     from threadpoolctl import threadpool_info
 
     from benchmarks.threads import THREAD_COUNTS, set_threads
+    numpy_libs = {pool["filepath"] for pool in threadpool_info()}
     try:
         import torch
     except ImportError:
@@ -118,8 +138,11 @@ def probe(machine=None, commit=None):
     facts["threadpools"] = [
         {k: pool.get(k) for k in ("user_api", "internal_api", "prefix", "version", "num_threads",
                                   "threading_layer", "architecture", "filepath")}
-        | {"owner": "numpy" if "numpy" in pool["filepath"] else "torch" if "torch" in pool["filepath"] else "other"}
+        | {"owner": "numpy" if "numpy" in pool["filepath"] or pool["filepath"] in numpy_libs
+           else "torch" if "torch" in pool["filepath"] else "other"}
         for pool in threadpool_info()]
+    if any(pool["internal_api"] == "mkl" and pool["owner"] == "numpy" for pool in facts["threadpools"]):
+        facts["numpy"]["mkl_verbose"] = _mkl_verbose()
     facts["threads"] = {}
     for n in THREAD_COUNTS:  # what each pool really uses after the benchmarks' own set_threads(n)
         used = dict(set_threads(n))
