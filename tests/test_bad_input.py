@@ -291,7 +291,7 @@ PUBLISH_POINTS = {
 REPORT_POINTS = {"stage-made": 0, "first-plot": 1, "third-plot": 3, "before-swap": "pause"}
 
 
-def interrupt_when(root, args, ready, group=True, pause=None):
+def interrupt_when(root, args, ready, group=True, pause=None, sig=signal.SIGINT):
     """Start `twolayer-bench ARGS` in `root`, send SIGINT (to its process group, as a terminal's
     Ctrl-C does, or to it alone) once `ready()` holds, or once it waits at checkpoint `pause`."""
     env = dict(os.environ)
@@ -309,9 +309,9 @@ def interrupt_when(root, args, ready, group=True, pause=None):
             assert time.monotonic() < deadline, "the point never came"
             time.sleep(0.005)
         if group:
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, sig)
         else:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(sig)
         out, err = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
@@ -330,6 +330,27 @@ def test_ctrl_c_during_publish_leaves_the_site_as_it_was(co, point, group):
     before = snapshot(co)
     proc = interrupt_when(co, ["publish"], ready, group, pause=point if want == "pause" else None)
     one_line(proc, "interrupted", status=130)
+    assert snapshot(co) == before
+
+
+def test_kill_during_publish_cleans_up_as_ctrl_c_does(co):
+    before = snapshot(co)
+    proc = interrupt_when(co, ["publish"], None, pause="asv-published", sig=signal.SIGTERM)
+    one_line(proc, "interrupted", status=130)
+    assert snapshot(co) == before
+
+
+def test_a_stage_left_by_a_killed_publish_is_removed_by_the_next(co):
+    before = snapshot(co)
+    proc = interrupt_when(co, ["publish"], None, pause="localized", sig=signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL and _stage(co, "html") is not None
+    assert {k: v for k, v in snapshot(co).items() if k != "<top>"} == {k: v for k, v in before.items() if k != "<top>"}
+    old = _stage(co, "html")
+
+    def next_one_building():
+        stage = _stage(co, "html")
+        return not old.exists() and stage is not None and (stage / "graphs").exists()
+    one_line(interrupt_when(co, ["publish"], next_one_building), "interrupted", status=130)
     assert snapshot(co) == before
 
 

@@ -129,6 +129,7 @@ def staged_folder(target, copy=False):
     except OSError as exc:
         raise oserror(exc, "create the folder") from None
     check_writable(target)
+    remove_stale_stages(target)
     if target.exists() and not target.is_dir():
         raise BadInput(f"cannot write {str(target)!r}: it is not a folder")
     try:
@@ -153,6 +154,20 @@ def staged_folder(target, copy=False):
         if not done:
             with no_interrupt():        # a second Ctrl-C waits until the stage is gone
                 shutil.rmtree(stage, ignore_errors=True)
+
+
+def remove_stale_stages(target):
+    """Remove the stages of `target` that a killed process left beside it (its pid is gone)."""
+    for stage in Path(target).parent.glob(f".{Path(target).name}.stage-*"):
+        pid = stage.name.rsplit(".stage-", 1)[1].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stage, ignore_errors=True)
+        except OSError:     # alive, someone else's
+            pass
 
 
 def _umask():

@@ -12,6 +12,7 @@ sync); 2 bad input, with one line on stderr that names what exists. Shared optio
 """
 import argparse
 import os
+import signal
 import sys
 
 from .errors import BadInput, first_line
@@ -43,6 +44,10 @@ def build_parser():
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _say(command, text):
     print(f"twolayer-bench{' ' + command if command else ''}: {' '.join(str(text).split())}", file=sys.stderr)
 
@@ -51,6 +56,10 @@ def main(argv=None):
     """Entry point of ``twolayer-bench``; returns the exit status: 0 fine, 1 a finding, 2 bad input
     or an environment problem (one line, never a traceback), 130 interrupted (nothing published)."""
     command = None
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)     # `kill` cleans up as Ctrl-C does
+    except ValueError:          # not the main thread (main called from a test's thread)
+        pass
     try:
         args = build_parser().parse_args(argv)
         command = args.command

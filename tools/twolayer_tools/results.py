@@ -106,9 +106,10 @@ def derived_config(conf, out, selectors=(), **overrides):
         raw["exclude"] = list(raw.get("exclude", [])) + excluded
         raw["matrix"] = matrix
     raw.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
+    from .atomic import write_text
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(raw, indent=2))
+    write_text(out, json.dumps(raw, indent=2))
     return out
 
 
