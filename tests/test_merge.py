@@ -259,7 +259,8 @@ def test_a_push_that_loses_a_race_is_merged_onto_the_new_tip(branch_setup):
         "done\n"
         f"if [ ! -e '{tmp}/raced' ]; then\n"
         f"  touch '{tmp}/raced'\n"
-        f"  '{TB}' push-results '{tmp}/co-b' --remote '{remote}' --machine ci-b --results '{tmp}/res-b' >&2 || exit 1\n"
+        f"  '{TB}' push-results '{tmp}/co-b' --remote '{remote}' --machine ci-b --results '{tmp}/res-b' "
+        f"--config '{ROOT}/asv.conf.json' >&2 || exit 1\n"
         "fi\n")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
     git("config", "core.hooksPath", str(hooks), cwd=tmp / "co-a")
