@@ -430,3 +430,12 @@ def test_write_text_replaces_whole_or_not_at_all(tmp_path):
     with pytest.raises(BadInput, match="it is a folder"):
         write_text(tmp_path, "x")
     assert os.listdir(tmp_path) == ["status"]
+
+
+def test_check_offline_reads_unquoted_addresses(tmp_path):
+    """A page loading from another host through an unquoted src= or href= is no false pass."""
+    from twolayer_tools.site import external_loads
+    (tmp_path / "index.html").write_text(
+        "<script src=https://cdn.example/x.js></script><link rel=stylesheet href=//cdn.example/y.css>"
+        "<img data-src=https://cdn.example/lazy.png src=local.png>")
+    assert external_loads(tmp_path) == ["index.html: https://cdn.example/x.js", "index.html: //cdn.example/y.css"]

@@ -5,7 +5,7 @@ import math
 
 def config(p):
     p.add_argument("--config", metavar="PATH",
-                   help="asv configuration (default: the project's asv.conf.json)")
+                   help="asv configuration (default: asv.conf.json in the current directory)")
 
 
 def machine(p):

@@ -559,7 +559,8 @@ def vendor(vendor_dir=None):
 # ---------------------------------------------------------------------------------------------
 
 def configure_publish(p):
-    p.add_argument("--config", metavar="PATH", help="asv configuration (default: the project's asv.conf.json)")
+    p.add_argument("--config", metavar="PATH",
+                   help="asv configuration (default: asv.conf.json in the current directory)")
     p.add_argument("--html-dir", default=None, help="default: html_dir of the config")
 
 
@@ -585,7 +586,8 @@ def run_offline(args):
 
 
 def configure_sync(p):
-    p.add_argument("--config", metavar="PATH", help="asv configuration (default: the project's asv.conf.json)")
+    p.add_argument("--config", metavar="PATH",
+                   help="asv configuration (default: asv.conf.json in the current directory)")
 
 
 def run_sync(args):
