@@ -121,6 +121,8 @@ READERS = {
     "report-html": ["report", "--html", "-E", "numpy2.4.6,torch2.13.0"],
     "compare-envs": ["compare-envs", A, B],
     "compare-backends": ["compare-backends"],
+    "spread-pair": ["spread", "--pair", A, B, "-c", "NEWEST"],
+    "spread-runs": ["spread", "--runs", "results", "results", "-c", "NEWEST"],
 }
 
 
@@ -128,11 +130,12 @@ READERS = {
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_a_damaged_results_file_is_bad_input_and_changes_nothing(co, damage, reader):
     hurt, needle = DAMAGE[damage]
-    if damage.startswith("benchmarks") and reader.startswith("compare"):
+    if damage.startswith("benchmarks") and reader.startswith(("compare", "spread")):
         needle = "benchmark list"
+    args = [newest(co) if a == "NEWEST" else a for a in READERS[reader]]
     hurt(co)
     before = snapshot(co)
-    one_line(tool(co, *READERS[reader]), needle)
+    one_line(tool(co, *args), needle)
     assert snapshot(co) == before
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from . import options
 from .bench import asv_executable, check_rev
 from .errors import BadInput, listing
-from .results import (DEFAULT_ENV, _result_files, bench_regex, check_suite_selection, derived_config,
-                      load_config, load_results_file, require_machine, resolve_commit)
+from .results import (DEFAULT_ENV, _result_files, bench_regex, check_results_readable, check_suite_selection,
+                      derived_config, load_config, load_results_file, require_machine, resolve_commit)
 
 MACHINE = "spread"
 
@@ -170,6 +170,8 @@ def compare_runs(args):
     runs = []
     names = [param_names(results_dir) for results_dir in args.runs]  # BadInput unless results folders
     for results_dir in args.runs:
+        check_results_readable(str(results_dir))    # a damaged file anywhere: bad input, not a gap
+    for results_dir in args.runs:
         machine = require_machine(str(results_dir), args.machine)
         meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
         if not meds:
@@ -195,6 +197,7 @@ def pair_envs(args):
     import statistics
     results_dir = args.results_dir or load_config(args.config).results_dir
     names = param_names(results_dir)
+    check_results_readable(str(results_dir))
     machine = require_machine(str(results_dir), args.machine)
     meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
     old, new = (x.strip() for x in args.pair)
