@@ -11,12 +11,16 @@ valgrind's own header (``valgrind/callgrind.h``), compiled into a 20-line shared
 system's C compiler and called through ctypes, so counting needs no torch.
 
 What counts repeat on: ``PYTHONHASHSEED=0``, address-space randomisation off (``setarch -R``),
-one thread, ``k`` warm calls per point. What they cannot see (docs/methods.md, "Instruction
+one thread, ``k`` warm calls per point, and a process that inherits nothing of its caller (a fixed
+environment and working folder) and compiles nothing (the suite's bytecode is written before it
+starts, and it writes none). What they cannot see (docs/methods.md, "Instruction
 counts"): valgrind emulates no AVX-512, so the BLAS runs other kernels under it than on the host;
 memory stalls, threads and the clock are not counted. Counts sit beside the wall clock.
 
 The probe half of this module runs inside valgrind as ``python -m benchmarks.callgrind SPEC``.
 """
+import compileall
+import contextlib
 import json
 import os
 import platform
@@ -82,6 +86,41 @@ def build_requests(workdir):
     return library
 
 
+KEPT_ENV = ("HOME", "LD_LIBRARY_PATH", "VALGRIND_LIB")
+"""The only variables the counting process inherits: the environment's size and content shape the
+heap Python builds at start-up (os.environ is copied into a dict), and with it which malloc paths
+an op's allocations take (a caller's extra variables once moved a small op's count by 2 %)."""
+
+
+def counting_env(root):
+    """The counting process's whole environment: the same whoever starts it (asv, make, a test)."""
+    env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
+    env.update(PYTHONDONTWRITEBYTECODE="1", PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+               LC_ALL="C", PYTHONHASHSEED="0", PYTHONPATH=root, OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+@contextlib.contextmanager
+def fixed_workdir():
+    """One working folder per user and environment, at a fixed path (its name is the counted
+    process's cwd, sys.path[0] and argv, so a random temporary name would move the counts a
+    little), emptied before use and locked against a concurrent count."""
+    import fcntl
+    import hashlib
+    tag = hashlib.sha256(sys.executable.encode()).hexdigest()[:12]
+    workdir = os.path.join(tempfile.gettempdir(), f"twolayer-callgrind-{os.getuid()}-{tag}")
+    os.makedirs(workdir, exist_ok=True)
+    with open(workdir + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            for name in os.listdir(workdir):
+                os.unlink(os.path.join(workdir, name))
+            yield workdir
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def count(points, timeout=900):
     """Count `points` ((backend, variant, dtype, op) tuples; op is an op name or ``STEP``) in one
     valgrind process. Returns {point: {"instructions": per call, "parts": {part: per call}, "calls": k}};
@@ -91,19 +130,22 @@ def count(points, timeout=900):
     if reason:
         raise RuntimeError(reason)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with tempfile.TemporaryDirectory(prefix="twolayer-callgrind-") as workdir:
+    # The counted process reads the suite's bytecode and never writes it: a process that compiles
+    # a module it imports (the first after an edit) builds a different heap and counts up to ~2 %
+    # more in a small op. compileall writes only what is stale.
+    compileall.compile_dir(os.path.dirname(os.path.abspath(__file__)), quiet=2)
+    with fixed_workdir() as workdir:
         spec = os.path.join(workdir, "spec.json")
         with open(spec, "w") as f:
             json.dump({"requests": build_requests(workdir), "points": [list(p) for p in points],
                        "calls": os.path.join(workdir, "calls.json")}, f)
         out = os.path.join(workdir, "callgrind.out")
-        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
+        cmd = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
                "--compress-strings=no", "--compress-pos=no", f"--callgrind-out-file={out}",
                sys.executable, "-m", "benchmarks.callgrind", spec]
         if shutil.which("setarch"):
-            cmd = ["setarch", platform.machine(), "-R"] + cmd
-        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=root, OMP_NUM_THREADS="1",
-                   OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+            cmd = [shutil.which("setarch"), platform.machine(), "-R"] + cmd
+        env = counting_env(root)
         proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             tail = "\n".join(proc.stderr.strip().splitlines()[-8:])

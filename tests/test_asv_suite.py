@@ -70,7 +70,7 @@ def test_counts_and_paired_ratios_are_recorded_with_their_units_and_spread(quick
     """The host-proof measurements in a real run: instructions per call (a plain number, in every
     point) and paired ratios (asv computed their median and quartiles from the recorded pairs)."""
     from asv.results import iter_results_for_machine
-    from benchmarks import callgrind
+    from benchmarks import callgrind, paired
     tmp, _ = quick_run
     benchmarks = json.loads((tmp / "results" / "benchmarks.json").read_text())
     (res,) = iter_results_for_machine(str(tmp / "results"), TEST_MACHINE)
@@ -85,4 +85,4 @@ def test_counts_and_paired_ratios_are_recorded_with_their_units_and_spread(quick
     values, stats = res.get_result_value(name, params), res.get_result_stats(name, params)
     assert len(values) == math.prod(len(p) for p in params)
     for v, st in zip(values, stats):
-        assert 0 < v and st["q_25"] <= v <= st["q_75"] and st["repeat"] == 30, (v, st)
+        assert 0 < v and st["q_25"] <= v <= st["q_75"] and st["repeat"] == paired.PROCESSES * paired.PAIRS, (v, st)
