@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import BadInput, first_line, listing
 
+
 def __getattr__(name):
     """``ROOT``: the checkout the tools work on, the current directory (as asv's own default),
     never the folder the package was installed from."""
