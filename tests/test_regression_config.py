@@ -70,3 +70,31 @@ def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
         over = [(label(key), first[key], second[key]) for key in common
                 if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(label(key))]
         assert not over, over[:5]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("counts.Instructions.track_instructions('numpy', 'naive', 'float64', 'h')", 0.02),
+    ("counts.InstructionsByLibrary.track_instructions('torch', 'naive', 'float32', 'y_pred', 'blas')", 0.02),
+    ("ratios.TorchOverNumpy.track_ratio('naive', 'float64', 1, 'h')", 0.35),
+    ("ratios.TorchOverNumpy.track_ratio('naive', 'float64', 2, 'step')", 0.5),
+])
+def test_counts_and_ratios_get_their_own_thresholds(threshold, name, expected):
+    assert threshold(name + "@main") == expected
+
+
+def test_two_runs_of_the_counts_and_ratios_list_no_regression(threshold):
+    """The host-proof points of the newest measured commit, measured twice (results/ and a repeat
+    with only them): no point moves by its threshold, and the counts do not move at all."""
+    pattern = [r"^(counts|ratios)\."]
+    repeats = [(path, medians(path, "kvm-epyc-2core", with_env=False, bench=pattern)) for path in REPEATS]
+    repeats = [path for path, found in repeats if found]
+    assert repeats, "repeats/ should hold a run of the counts and ratios"
+    (commit,) = {f.name.split("-")[0] for f in (repeats[-1] / "kvm-epyc-2core").glob("*-virtualenv-*.json")}
+    first = medians(ROOT / "results", "kvm-epyc-2core", commit, with_env=True, bench=pattern)
+    second = medians(repeats[-1], "kvm-epyc-2core", commit, with_env=True, bench=pattern)
+    common = set(first) & set(second)
+    assert len(common) > 3000, "the two runs should hold every count and ratio of the matrix"
+    over = [(label(key), first[key], second[key]) for key in common
+            if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(label(key) + "@main")]
+    assert not over, over[:5]
+    assert all(first[k] == second[k] for k in common if k[0].startswith("counts."))

@@ -543,7 +543,9 @@ INTRO = ("Time per call (asv's median; `?` = unstable: the samples' IQR above "
          "torch/numpy > 1: torch slower. The ratio is the strongest measurement that supports it "
          "(*rests on*): the paired ratio (both backends timed alternately in one process, its IQR), "
          "else asv's test on the two medians; `~` = not claimed. Instructions per call: callgrind, "
-         f"1 thread (valgrind runs AVX2 kernels where the host has AVX-512). Measured step = "
+         "1 thread, the code path valgrind sees: it hides AVX-512 (the BLAS runs other kernels under "
+         "it), and memory stalls, threads and the clock are not counted, so counts sit beside the "
+         f"times and never claim one. Measured step = "
          f"{problem.STEPS}-step loop / {problem.STEPS}.")
 
 
