@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -303,22 +304,30 @@ def interrupt_when(root, args, ready, group=True, pause=None, sig=signal.SIGINT)
         marker.unlink(missing_ok=True)
         env["TWOLAYER_TEST_PAUSE"] = f"{pause}:{marker}"
         ready = marker.exists
-    proc = subprocess.Popen([TB, *args], cwd=root, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, env=env)
-    deadline = time.monotonic() + 600
-    try:
-        while not ready():
-            assert proc.poll() is None, f"finished before the point: {proc.communicate()}"
-            assert time.monotonic() < deadline, "the point never came"
-            time.sleep(0.005)
-        if group:
-            os.killpg(proc.pid, sig)
-        else:
-            proc.send_signal(sig)
-        out, err = proc.communicate(timeout=600)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # Output to files, not pipes: nobody reads a pipe while we wait for the point, and a command
+    # that prints more than a pipe holds (report --html prints the whole report) would block there.
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        proc = subprocess.Popen([TB, *args], cwd=root, text=True, stdout=out_f, stderr=err_f,
+                                start_new_session=True, env=env)
+
+        def output():
+            out_f.seek(0), err_f.seek(0)
+            return out_f.read(), err_f.read()
+        deadline = time.monotonic() + 600
+        try:
+            while not ready():
+                assert proc.poll() is None, f"finished before the point: {output()}"
+                assert time.monotonic() < deadline, "the point never came"
+                time.sleep(0.005)
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+            proc.wait(timeout=600)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        out, err = output()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
