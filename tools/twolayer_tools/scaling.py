@@ -121,9 +121,13 @@ def plot(pts, out, peak=None, title=""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    import io
+    from .atomic import write_bytes
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    fig.savefig(out, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=110, format="png")
     plt.close(fig)
+    write_bytes(out, buf.getvalue())   # beside it, then renamed over it: never half a plot
     return out
 
 
