@@ -451,3 +451,16 @@ def test_check_offline_reads_unquoted_addresses(tmp_path):
         "<script src=https://cdn.example/x.js></script><link rel=stylesheet href=//cdn.example/y.css>"
         "<img data-src=https://cdn.example/lazy.png src=local.png>")
     assert external_loads(tmp_path) == ["index.html: https://cdn.example/x.js", "index.html: //cdn.example/y.css"]
+
+
+def test_history_list_honours_machine_and_refuses_what_it_would_ignore():
+    """`history --list -m M` marks what M has measured; -E/-b (what a run measures) are refused."""
+    marked = subprocess.run([TB, "history", "--list", "-m", "kvm-epyc-2core"], cwd=ROOT, text=True,
+                            capture_output=True)
+    assert marked.returncode == 0, marked.stderr
+    lines = marked.stdout.splitlines()
+    assert lines and all(line.startswith(("measured  ", "to measure ")) for line in lines), lines[:3]
+    assert any(line.startswith("measured  ") for line in lines)
+    for extra in (["-b", "ops"], ["-E", "numpy2.4.6"], ["-m", "no-such-machine"]):
+        proc = subprocess.run([TB, "history", "--list", *extra], cwd=ROOT, text=True, capture_output=True)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, (extra, proc.stderr)

@@ -374,9 +374,18 @@ def run_history(args):
     conf = load_config(args.config)
     commits = measured_commits(conf, args.first)
     if args.list:
+        if args.env or args.bench:
+            raise BadInput("--list prints commits; -E and -b choose what a run measures, not which commits")
+        have = None
+        if args.machine:   # mark what this machine has measured already (what a run skips)
+            folder = Path(conf.results_dir) / args.machine
+            if not folder.is_dir():
+                raise BadInput(f"no results folder for machine {args.machine!r} in {conf.results_dir}")
+            have = {f.name.split("-")[0] for f in folder.glob("*-*.json")}
         for c in commits:
             _, subject = git(conf, "log", "-1", "--format=%h %s", c)
-            print(subject[:100])
+            mark = "" if have is None else ("measured  " if c[:8] in have else "to measure ")
+            print(mark + subject[:100])
         return 0
     conf, config, machine = prepared_run(args, "history")
     hashfile = Path(conf.path).parent / ".asv" / "history-commits.txt"
