@@ -412,8 +412,11 @@ def test_a_failed_build_leaves_the_folder_and_nothing_beside_it(tmp_path):
 
 def test_ctrl_c_during_the_swap_waits_until_it_is_done(tmp_path, monkeypatch):
     """A SIGINT that lands between the two renames is held back: the new folder is in place, no
-    old one is left, and only then is the interrupt raised."""
+    old one is left, and only then is the interrupt raised; also when another thread that does not
+    block signals exists (as torch's and OpenBLAS's workers do in a test process)."""
+    import threading
     from twolayer_tools import atomic
+    threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
     site, stage = tmp_path / "html", tmp_path / "stage"
     site.mkdir()
     stage.mkdir()

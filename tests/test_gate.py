@@ -68,7 +68,7 @@ def test_gate_passes_a_comment_only_change(clone, asv_home, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["no-such-rev"], "unknown revision 'no-such-rev'"),
-    (["HEAD", "--factor", "0.9"], "--factor must be above 1.0"),
+    (["HEAD", "--factor", "0.9"], "must be a finite number above 1"),
     (["HEAD", "-E", "numpy=9.9"], "unknown environment 'numpy=9.9'"),
     (["HEAD", "-E", "jax=0.4"], "unknown environment 'jax=0.4'"),
     (["HEAD", "-b", "no_such_benchmark"], "no benchmark matches"),

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import BadInput, first_line
@@ -35,17 +36,26 @@ def oserror(exc, what):
 
 @contextlib.contextmanager
 def no_interrupt():
-    """Hold SIGINT and SIGTERM back for the block (a swap of two names), deliver them after it."""
-    sigs = {signal.SIGINT, signal.SIGTERM}
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    except (AttributeError, ValueError, OSError):   # not the main thread, or no pthread_sigmask
-        old = None
+    """Hold SIGINT and SIGTERM back for the block (a swap of two names), deliver them after it.
+
+    Python-level handlers that only note the signal, not a signal mask: a mask holds the signal
+    back from this thread only, and the kernel hands a process's signal to any thread that does
+    not block it (torch's and OpenBLAS's workers), after which Python raises it in the main thread
+    in the middle of the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        old[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
     try:
         yield
     finally:
-        if old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for sig in dict.fromkeys(received):
+            signal.raise_signal(sig)
 
 
 def check_writable(path):
