@@ -88,10 +88,9 @@ def missing_numbers(res, benchmarks, expected_skip):
         assert len(values) == expected, name
         combos = itertools.product(*params) if params else [()]
         # a library that runs none of an op's instructions has an exact 0 in the split by library
-        floor = 0 if name.startswith("counts.InstructionsByLibrary.") else None
+        zero_ok = name.startswith("counts.InstructionsByLibrary.")
         missing += [name for v, combo in zip(values, combos)
-                    if not (isinstance(v, (int, float)) and math.isfinite(v)
-                            and (v > 0 or (floor is not None and v >= floor)))
+                    if not (isinstance(v, (int, float)) and math.isfinite(v) and (v > 0 or (zero_ok and v == 0)))
                     and not expected_skip(name, combo)]
     return sorted(set(missing))
 
