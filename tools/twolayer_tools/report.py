@@ -177,12 +177,10 @@ def build_report(result_set, envs, factor=1.0):
             else:
                 if step_pair is not None:
                     asleep[causes.STEP] = step_pair.ratio
-                loops = [(causes.STEP, index.get(causes.LOOP, backend="numpy", **want),
-                          index.get(causes.LOOP, backend="torch", **want))]
-                (loop_verdict,) = compare_records(loops, factor=factor)
-                group.step_claim = claims.sample_claim(loops[0][1], loops[0][2], loop_verdict.mark in "+-",
-                                                       [b for b, r in zip(BACKENDS, loops[0][1:])
-                                                        if r is not None and r.unstable])
+                loop = (causes.STEP, index.get(causes.LOOP, backend="numpy", **want),
+                        index.get(causes.LOOP, backend="torch", **want))
+                (v,) = compare_records([loop], factor=factor)
+                group.step_claim = OpRow(*loop, v.ratio, v.mark in "+-").claim   # asv's test, as for an op
             group.step_counts = _counted(index, causes.STEP, want)[0]
             group.sentences = [explain(row, group, index, facts) for row in rows]
             group.summary = summarise(group)
