@@ -26,9 +26,9 @@ def ratio_label(r):
     """'4×', '1×', '1.5×' at or above 1; '1/2×', '1/1.5×' below it (a ratio axis's tick)."""
     if not _ok(r) or r <= 0:
         return ""
-    if r >= 1:
-        return f"{r:.3g}×"
-    return f"1/{1 / r:.3g}×"
+    n = r if r >= 1 else 1 / r
+    text = f"{n:.0f}" if n >= 10 else f"{n:.3g}"
+    return f"{text}×" if r >= 1 else f"1/{text}×"
 
 
 def ratio_ticks(lo, hi):
@@ -81,7 +81,7 @@ def ratio_series(envs, key):
 def ratio_figure(envs, key):
     """torch/numpy across `envs` (in the order given) at group `key`: a line per op, the step in black."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     xs = list(range(len(envs)))
     series = ratio_series(envs, key)
     for name, ys in series.items():
@@ -94,10 +94,10 @@ def ratio_figure(envs, key):
     _readable_log_axis(ax.yaxis, ticks, ratio_label)
     ax.set_ylim(*limits)
     names = [e.env for e in envs]
-    ax.set_xticks(xs, [short_env(n, names) for n in names], fontsize=8)
+    ax.set_xticks(xs, [short_env(n, names) for n in names], fontsize=7, rotation=25, ha="right")
     ax.set_ylabel("torch time / numpy time (above 1×: torch slower)")
     ax.set_title(", ".join(f"{k}={v}" for k, v in key))
-    ax.legend(fontsize=7, ncol=2, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))   # beside the plot, not over it
     fig.tight_layout()
     return fig
 
