@@ -118,6 +118,9 @@ def test_html_page_and_plots(mini, tmp_path):
         assert (out / src).is_file(), src
     assert "<h4>Why, op by op</h4>" in page and "<li><code>h</code>: " in page
     assert "Scaling with size" not in page and "scaling.png" not in pngs   # no sweep in these results
+    (out / "scaling.png").write_bytes(b"stale")       # a plot from an earlier report: not left unlinked
+    assert report(conf, "--html-dir", str(out), "-o", str(tmp_path / "report.md")).returncode == 0
+    assert not (out / "scaling.png").exists()
     assert (tmp_path / "report.md").read_text().startswith("# NumPy vs PyTorch, op by op")
 
 
@@ -199,6 +202,36 @@ def test_markdown_opens_with_contents_and_the_headline(mini):
         faster, by, basis = [c.strip() for c in row.split("|")[2:5]]
         assert (faster in ("**numpy**", "**torch**") and by.endswith("×") and basis.startswith(("paired", "asv's"))) \
             or (faster == "—" and basis.startswith("not claimed")), row
+
+
+def test_html_shows_the_size_sweep_where_results_hold_one(tmp_path):
+    """The committed results hold a sweep (TWOLAYER_BENCH_SLOW=1 asv run -b scaling at 3867cd5): the
+    report plots it beside the per-op pages, with its environment and commit, shown and linked from
+    the contents."""
+    out = tmp_path / "report"
+    proc = run_tool(["report", "--machine", "kvm-epyc-2core", "--commit", "3867cd5", "-E", "numpy2.4.6,torch2.13.0",
+                     "--html-dir", str(out), "-o", str(tmp_path / "r.md")], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "index.html").read_text()
+    parsed = _page(out / "index.html")
+    assert '<section id="scaling">' in page and "<h2>Scaling with size</h2>" in page
+    assert "scaling.png" in parsed.srcs and "scaling.png" in parsed.hrefs and "#scaling" in parsed.hrefs
+    assert page.index('href="#scaling"') < page.index('<section id="headline">')   # linked from the contents
+    assert "commit <code>3867cd5c</code>." in page     # the report's own commit: no word on another
+    png = (out / "scaling.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+def test_the_newest_sweep_is_shown_where_the_reports_commit_has_none(tmp_path):
+    """6eef198 ran no sweep: the report shows the newest one before it (3867cd5) and says so, and no
+    plot is left on the page's folder unlinked."""
+    out = tmp_path / "report"
+    proc = run_tool(["report", "--machine", "kvm-epyc-2core", "--commit", "6eef198", "-E", "numpy2.4.6,torch2.13.0",
+                     "--html-dir", str(out), "-o", str(tmp_path / "r.md")], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "index.html").read_text()
+    assert "commit <code>3867cd5c</code> (the newest sweep on this machine: none ran at <code>6eef1983</code>" in page
+    assert "scaling.png" in _page(out / "index.html").srcs and (out / "scaling.png").is_file()
 
 
 def test_report_refuses_to_write_into_results(mini):

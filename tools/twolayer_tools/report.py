@@ -53,21 +53,32 @@ def write(conf, machine=None, commit=None, envs=(), output=None, html_dir=None, 
     """Build the report of `machine` at `commit`; write html/report/ (or `html_dir`), and the
     Markdown to `output` or, with `markdown`, to stdout. Returns the HTML index written."""
     from .report_html import write_html
-    from .scaling import plot_result
     rs = load_result_set(conf, machine, commit)
     report = build_report(rs, select_envs(rs, envs))
     html_dir = html_dir or os.path.join(conf.html_dir, "report")
     _refuse_results(conf, output, html_dir)
     _emit(to_markdown(report), output, markdown)
     with staged_folder(html_dir, copy=True) as stage:     # built beside html/report/, then swapped in
-        # the size sweep of this commit (make sweep), from the first environment that ran it
-        swept = next((res for _, res in sorted(rs.results.items())
-                      if plot_result(res, rs.benchmarks, os.path.join(stage, "scaling.png"))), None)
-        scaling = ("scaling.png", swept.env_name, swept.commit_hash) if swept else None
-        write_html(report, str(stage), scaling)
+        write_html(report, str(stage), _sweep(conf, rs, os.path.join(stage, "scaling.png")))
     index = os.path.join(html_dir, "index.html")
     print(f"report: {index}", file=sys.stderr)
     return index
+
+
+def _sweep(conf, rs, png):
+    """Plot the size sweep (make sweep) to `png`: this commit's, else the newest before it on the
+    machine, from the first environment that ran it; ``(file name, environment, commit)`` or None
+    (then no stale plot is left at `png`)."""
+    from .scaling import plot_result
+    older = rs.commits[rs.commits.index(rs.commit) + 1:] if rs.commit in rs.commits else []
+    for commit in [rs.commit] + older:
+        s = rs if commit == rs.commit else load_result_set(conf, rs.machine, commit)
+        swept = next((res for _, res in sorted(s.results.items()) if plot_result(res, s.benchmarks, png)), None)
+        if swept:
+            return os.path.basename(png), swept.env_name, swept.commit_hash
+    if os.path.exists(png):
+        os.remove(png)
+    return None
 
 
 def run(args):
