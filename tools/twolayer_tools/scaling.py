@@ -15,6 +15,7 @@ from twolayer import problem
 
 from . import options
 from .errors import BadInput
+from .fmt import fmt_count, fmt_time
 from .results import ROOT, load_config, load_result_set, select_envs
 
 DEFAULT_OUT = os.path.join("html", "report", "scaling.png")
@@ -65,6 +66,14 @@ def ratio_table(pts):
     return sorted(rows, key=lambda r: r[2])
 
 
+def _readable(axis, label):
+    """Major ticks of a log `axis` labelled by `label` ('100 M', '10 ms'), no minor labels (matplotlib's
+    read 10⁸, 2×10⁰)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: label(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def plot(pts, out, peak=None, title=""):
     """Write the three-panel figure to `out` (PNG)."""
     import matplotlib
@@ -87,6 +96,7 @@ def plot(pts, out, peak=None, title=""):
     ax.set_title(f"Loop ({steps} steps), float64, all cores")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
+    _readable(ax.yaxis, lambda ms: fmt_time(ms / 1e3))
 
     ax = axes[1]
     rows = ratio_table(pts)
@@ -118,6 +128,8 @@ def plot(pts, out, peak=None, title=""):
     ax.set_title("The two large matmuls")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
+    for ax in axes:
+        _readable(ax.xaxis, fmt_count)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
