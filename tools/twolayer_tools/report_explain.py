@@ -147,78 +147,95 @@ def explain(row, group, index, facts):
     head = f"`{op}`: {c.phrase()}{speeds}{marks}"
     if not c.claimed:
         return head + tail
+    return (head + _split(row, index, facts, gap, want) + _mask_forms(index, op, dtype)
+            + _threads(row, index, want) + tail)
 
+
+def _parts(op, index, want, facts, gap):
+    """[(what, seconds of the torch-minus-numpy gap)] by the cause benchmarks, the last part the
+    remainder; [] where they are missing."""
     ovh = _overhead(index, op, want)
-    ovh_gap = ovh["torch"] - ovh["numpy"] if all(_ok(v) for v in ovh.values()) else None
-    shaky = _unstable_causes(index, op, want)
+    if not all(_ok(v) for v in ovh.values()):
+        return []
+    ovh_gap = ovh["torch"] - ovh["numpy"]
     calls = ", ".join(causes.OP_CALLS[op])
-    parts = []   # (what, seconds of the torch-minus-numpy gap)
-    if problem.OPS_BY_NAME[op].kind == "matmul":
-        sa = {b: index.value(causes.SAME_ARRAYS.format(op=op), backend=b, **want) for b in BACKENDS}
-        if all(_ok(v) for v in sa.values()) and ovh_gap is not None:
-            mm_ovh = {b: index.value(causes.OVERHEAD.format(kind="matmul"), backend=b, **want) for b in BACKENDS}
-            blas = (sa["torch"] - sa["numpy"]) - (mm_ovh["torch"] - mm_ovh["numpy"])
-            nblas, tblas = _blas_names(facts)
-            parts = [(f"the BLAS ({tblas} vs {nblas}, measured on the same arrays)", blas),
-                     (f"per-call overhead ({calls})", ovh_gap),
-                     ("the rest (array type, allocation, layout)", gap - blas - ovh_gap)]
-    elif ovh_gap is not None:
+    if problem.OPS_BY_NAME[op].kind != "matmul":
         n = len(causes.OP_CALLS[op])
-        parts = [(f"per-call overhead ({n} library call{'s' if n > 1 else ''}: {calls})", ovh_gap),
-                 ("the kernels and their memory traffic", gap - ovh_gap)]
+        return [(f"per-call overhead ({n} library call{'s' if n > 1 else ''}: {calls})", ovh_gap),
+                ("the kernels and their memory traffic", gap - ovh_gap)]
+    sa = {b: index.value(causes.SAME_ARRAYS.format(op=op), backend=b, **want) for b in BACKENDS}
+    if not all(_ok(v) for v in sa.values()):
+        return []
+    mm_ovh = {b: index.value(causes.OVERHEAD.format(kind="matmul"), backend=b, **want) for b in BACKENDS}
+    blas = (sa["torch"] - sa["numpy"]) - (mm_ovh["torch"] - mm_ovh["numpy"])
+    nblas, tblas = _blas_names(facts)
+    return [(f"the BLAS ({tblas} vs {nblas}, measured on the same arrays)", blas),
+            (f"per-call overhead ({calls})", ovh_gap),
+            ("the rest (array type, allocation, layout)", gap - blas - ovh_gap)]
 
+
+def _split(row, index, facts, gap, want):
+    """'. Mostly the BLAS: ...', or why the claimed gap is not split."""
+    op, c = row.op, row.claim
     if gap * ((c.ratio if _ok(c.ratio) else 1) - 1) < 0:
-        body = (". The medians, timed apart, point the other way than the pairs; the time is not split "
+        return (". The medians, timed apart, point the other way than the pairs; the time is not split "
                 f"(torch − numpy {fmt_delta(gap)})")
-    elif shaky:
-        body = (f". The time is not split: the cause benchmark{'s' if len(shaky) > 1 else ''} "
+    shaky = _unstable_causes(index, op, want)
+    if shaky:
+        return (f". The time is not split: the cause benchmark{'s' if len(shaky) > 1 else ''} "
                 f"{', '.join(shaky)} {'are' if len(shaky) > 1 else 'is'} unstable here")
-    elif parts:
-        rest = parts[-1]
-        parts.sort(key=lambda p: -abs(p[1]))
-        main_what, main_v = parts[0]
-        share = main_v / gap * 100 if gap else 0
-        others = "; ".join(_part(w, v, gap, (w, v) == rest) for w, v in parts[1:])
-        if (main_what, main_v) == rest and share > 100.5:
-            body = (f". The parts timed apart ({others}) do not add up to the gap: what is left, "
-                    f"{fmt_delta(main_v)}, is larger than the gap itself, so this time split explains nothing")
-        elif share < 0:
-            body = (f". {main_what[0].upper() + main_what[1:]} alone favours {'numpy' if main_v > 0 else 'torch'} "
-                    f"({fmt_delta(main_v)}) but is outweighed by {others}")
-        elif share > 100.5:
-            body = (f". {main_what[0].upper() + main_what[1:]} accounts for {fmt_delta(main_v)}, more than the "
-                    f"whole gap, partly offset by {others}")
-        else:
-            body = f". Mostly {main_what}: {fmt_delta(main_v)} ({share:.0f} % of the gap, timed apart); {others}"
-    else:
-        body = (". The cause benchmarks (benchmarks/causes.py) have no results here, so the time is not "
+    parts = _parts(op, index, want, facts, gap)
+    if not parts:
+        return (". The cause benchmarks (benchmarks/causes.py) have no results here, so the time is not "
                 "split into BLAS, per-call overhead and the rest (asv run -b causes)")
+    rest = parts[-1]
+    parts.sort(key=lambda p: -abs(p[1]))
+    main_what, main_v = parts[0]
+    share = main_v / gap * 100 if gap else 0
+    others = "; ".join(_part(w, v, gap, (w, v) == rest) for w, v in parts[1:])
+    if (main_what, main_v) == rest and share > 100.5:
+        return (f". The parts timed apart ({others}) do not add up to the gap: what is left, "
+                f"{fmt_delta(main_v)}, is larger than the gap itself, so this time split explains nothing")
+    if share < 0:
+        return (f". {main_what[0].upper() + main_what[1:]} alone favours {'numpy' if main_v > 0 else 'torch'} "
+                f"({fmt_delta(main_v)}) but is outweighed by {others}")
+    if share > 100.5:
+        return (f". {main_what[0].upper() + main_what[1:]} accounts for {fmt_delta(main_v)}, more than the "
+                f"whole gap, partly offset by {others}")
+    return f". Mostly {main_what}: {fmt_delta(main_v)} ({share:.0f} % of the gap, timed apart); {others}"
 
-    extra = ""
-    if op == causes.MASK_OP:
-        best = []
-        for b in BACKENDS:
-            forms = {rec.params["form"]: rec.value for rec in index.by_name.get(causes.MASK_FORMS, ())
-                     if rec.ok and rec.params.get("backend") == b and rec.params.get("dtype", dtype) == dtype}
-            if forms:
-                form = min(forms, key=forms.get)
-                seed = forms.get("seed")
-                best.append(f"{b} {form} {fmt_time(forms[form])}"
-                            + (f" (seed form {fmt_time(seed)})" if seed is not None and form != "seed" else ""))
-        if best:
-            extra += ". Fastest mask forms measured: " + ", ".join(best)
+
+def _mask_forms(index, op, dtype):
+    """'. Fastest mask forms measured: ...' for the mask op, else ''."""
+    if op != causes.MASK_OP:
+        return ""
+    best = []
+    for b in BACKENDS:
+        forms = {rec.params["form"]: rec.value for rec in index.by_name.get(causes.MASK_FORMS, ())
+                 if rec.ok and rec.params.get("backend") == b and rec.params.get("dtype", dtype) == dtype}
+        if forms:
+            form = min(forms, key=forms.get)
+            seed = forms.get("seed")
+            best.append(f"{b} {form} {fmt_time(forms[form])}"
+                        + (f" (seed form {fmt_time(seed)})" if seed is not None and form != "seed" else ""))
+    return ". Fastest mask forms measured: " + ", ".join(best) if best else ""
+
+
+def _threads(row, index, want):
+    """'. 2 threads vs 1: numpy 1.30× faster, ...' above 1 thread where some side gains 15 %, else ''."""
     threads = want.get("threads")
-    if isinstance(threads, int) and threads > 1:
-        one = dict(want, threads=1)
-        sp = []
-        for b in BACKENDS:
-            t1 = index.value(causes.PER_OP.format(op=op), backend=b, **one)
-            tb = row.t(b)
-            if _ok(t1) and _ok(tb) and tb > 0:
-                sp.append((b, t1 / tb))
-        if sp and max(s for _, s in sp) >= 1.15:
-            extra += f". {threads} threads vs 1: " + ", ".join(f"{b} {s:.2f}× faster" for b, s in sp)
-    return head + body + extra + tail
+    if not (isinstance(threads, int) and threads > 1):
+        return ""
+    one = dict(want, threads=1)
+    sp = []
+    for b in BACKENDS:
+        t1 = index.value(causes.PER_OP.format(op=row.op), backend=b, **one)
+        tb = row.t(b)
+        if _ok(t1) and _ok(tb) and tb > 0:
+            sp.append((b, t1 / tb))
+    if sp and max(s for _, s in sp) >= 1.15:
+        return f". {threads} threads vs 1: " + ", ".join(f"{b} {s:.2f}× faster" for b, s in sp)
+    return ""
 
 
 def summarise(group):
