@@ -117,7 +117,8 @@ def context(report, out_dir, scaling=None):
     names = [e.env for e in report.envs]
     by_group = {(h.env_index, h.group.key): h for h in headlines(report)}
     envs = []
-    for i, e in enumerate(report.envs):
+    for i in sorted(range(len(report.envs)), key=lambda i: version_key(report.envs[i].env)):   # as the headline
+        e = report.envs[i]
         groups = []
         for g in e.groups:
             png = f"bars_{i}_{slug(g.title).replace('-', '_')}.png"
