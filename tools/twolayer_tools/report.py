@@ -8,6 +8,7 @@ reasons computed from numbers; the command only (the layers below do the work).
 writes the Markdown, ``report_html`` the page (jinja2 template, static CSS/JS) and
 ``report_plots`` its plots; the size sweep's plot is ``scaling``'s.
 """
+import errno
 import os
 import sys
 
@@ -43,6 +44,8 @@ def configure(p):
 def _emit(text, output, markdown):
     """The Markdown to `output` (atomically), else with `markdown` to stdout."""
     if output:
+        if os.path.isdir(output):
+            raise BadInput(f"cannot write {output!r}: {os.strerror(errno.EISDIR)}")
         write_text(output, text + "\n")
         print(f"report: {output}", file=sys.stderr)
     elif markdown:
