@@ -21,7 +21,7 @@ from .errors import BadInput
 from .facts import load_facts_for_run
 from .fmt import is_number
 from .report import Index, OpRow, _blas_names, build_report
-from .results import DEFAULT_ENV, load_result_set, machines, matched_segments
+from .results import DEFAULT_ENV, load_result_set, machines, matched_segments, require_machine
 
 BLAS_VARIABLE = "TWOLAYER_NUMPY_BLAS"
 """asv.mkl.conf.json's matrix variable naming NumPy's BLAS build (docs/mkl.md)."""
@@ -239,9 +239,10 @@ def machine_answer(conf, name):
     """The MachineAnswer of machine `name` of the configuration `conf`."""
     info = machine_info(conf.results_dir, name)
     try:
-        commits = _Commits(conf, name)
-    except BadInput:
+        require_machine(conf.results_dir, name)
+    except BadInput:        # its folder holds machine.json alone
         return MachineAnswer(name, info, missing="no results yet")
+    commits = _Commits(conf, name)      # a damaged file is bad input, never a machine without results
     env_vars = sorted({v for rs in commits for res in rs.results.values() for v in res.env_vars})
     rs, (env,) = commits.newest(_is_main)
     if rs is None:
