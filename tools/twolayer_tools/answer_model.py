@@ -244,10 +244,11 @@ def machine_answer(conf, name):
         return MachineAnswer(name, info, missing="no results yet")
     commits = _Commits(conf, name)      # a damaged file is bad input, never a machine without results
     env_vars = sorted({v for rs in commits for res in rs.results.values() for v in res.env_vars})
-    rs, (env,) = commits.newest(_is_main)
+    rs, picked = commits.newest(_is_main)
     if rs is None:
         return MachineAnswer(name, info, missing=f"no per-op results of the default environment "
                                                  f"({DEFAULT_ENV}) yet")
+    env = picked[0]
     answer = MachineAnswer(name, info, _source(rs, env, env_vars), settings=_settings(rs, env))
     mrs, pair = commits.newest(_blas_env(MKL), _blas_env(TORCH_BESIDE_MKL))
     if mrs is not None:
