@@ -70,7 +70,7 @@ def row(line, setting, m):
     numpy, torch = _time(line.numpy), _time(line.torch)
     out = {
         "op": line.op, "code": line.code, "numpy": numpy, "torch": torch,
-        "faster": c.faster or "", "by": f"{line.factor:.2f}×" if line.factor else "not claimed",
+        "faster": c.faster or "", "by": f"{line.factor:.2f}×" if line.factor else "—",
         "basis": c.basis_cell(), "ratio": c.cell(),
         "instr": f"{line.instructions_ratio:.2f}" if line.instructions_ratio is not None else "",
         "instr_title": ", ".join(f"{b} {fmt_count(line.counts.get(b))}" for b in BACKENDS)
