@@ -26,7 +26,8 @@ class Parser(argparse.ArgumentParser):
 
 # (module, its subcommands in the order --help lists them)
 MODULES = ("bench", "compare", "report", "facts", "peak", "scaling", "gate", "spread", "phases", "site", "merge",
-           "branch", "releases", "timeline")
+           "branch", "releases", "timeline",
+           "answer_page")
 
 
 def build_parser():

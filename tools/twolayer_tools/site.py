@@ -357,6 +357,8 @@ def build_site(conf_path, out, current, vendor_dir, quiet=False):
     checkpoint("asv-published")
     from . import timeline
     timeline.write(conf_path, out)     # from releases/ (nothing when this checkout has no sweep)
+    from . import answer_page
+    answer_page.write(conf_path, out)  # html/answer/: the answer, from results/
     checkpoint("timeline-written")
     localize(out, vendor_dir)
     checkpoint("localized")
