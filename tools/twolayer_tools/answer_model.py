@@ -1,7 +1,7 @@
 """The answer's model: per machine, NumPy or torch on the seed's loop and on each of its 11 lines,
 with NumPy+MKL where it was measured, each gap with the claim it rests on (``claims``).
 
-The claims are the report's (``report.build_report``: the paired ratio at 1 thread, else asv's
+The claims are the report's (``report_model.build_report``: the paired ratio at 1 thread, else asv's
 test on the two medians), read at the seed's variant for every dtype and thread count measured.
 numpy and torch come from the default environment (``results.DEFAULT_ENV`` with no matrix
 variable) at its newest measured commit; NumPy+MKL from the ``TWOLAYER_NUMPY_BLAS=mkl``
@@ -20,7 +20,8 @@ from .compare import compare_records
 from .errors import BadInput
 from .facts import load_facts_for_run
 from .fmt import is_number
-from .report import Index, OpRow, _blas_names, build_report
+from .report_explain import blas_names
+from .report_model import Index, OpRow, build_report
 from .results import DEFAULT_ENV, load_result_set, machines, matched_segments, require_machine
 
 BLAS_VARIABLE = "TWOLAYER_NUMPY_BLAS"
@@ -115,12 +116,12 @@ class MachineAnswer:
     def blas(self):
         """[(library, its BLAS)] from the recorded facts; 'not recorded' where there are none."""
         out = []
-        nblas, tblas = _blas_names(self.main.facts if self.main else None)
+        nblas, tblas = blas_names(self.main.facts if self.main else None)
         recorded = self.main is not None and self.main.facts is not None
         out.append(("numpy", nblas.split(" ", 1)[1] if recorded else "not recorded (make facts)"))
         out.append(("torch", tblas.split(" ", 1)[1] if recorded else "not recorded (make facts)"))
         if self.mkl is not None:
-            mblas = _blas_names(self.mkl.facts)[0] if self.mkl.facts else ""
+            mblas = blas_names(self.mkl.facts)[0] if self.mkl.facts else ""
             out.append(("NumPy+MKL", mblas.split(" ", 1)[1] if mblas else "not recorded (make facts)"))
         return out
 

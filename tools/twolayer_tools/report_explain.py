@@ -10,7 +10,7 @@ from .fmt import fmt_count, fmt_delta, fmt_time
 from .fmt import is_number as _ok
 
 
-def _blas_names(facts):
+def blas_names(facts):
     """('OpenBLAS 0.3.23.dev', 'MKL 2024.2') from the recorded facts, or generic names."""
     numpy_blas, torch_blas = "numpy's", "torch's"
     if facts:
@@ -168,7 +168,7 @@ def _parts(op, index, want, facts, gap):
         return []
     mm_ovh = {b: index.value(causes.OVERHEAD.format(kind="matmul"), backend=b, **want) for b in BACKENDS}
     blas = (sa["torch"] - sa["numpy"]) - (mm_ovh["torch"] - mm_ovh["numpy"])
-    nblas, tblas = _blas_names(facts)
+    nblas, tblas = blas_names(facts)
     return [(f"the BLAS ({tblas} vs {nblas}, measured on the same arrays)", blas),
             (f"per-call overhead ({calls})", ovh_gap),
             ("the rest (array type, allocation, layout)", gap - blas - ovh_gap)]
@@ -282,7 +282,7 @@ def facts_lines(facts):
         return ["No facts recorded for this environment: run `make facts` (twolayer-bench facts)."]
     lines = []
     np_ = facts.get("numpy") or {}
-    nblas, tblas = (n.split(" ", 1)[-1] for n in _blas_names(facts))
+    nblas, tblas = (n.split(" ", 1)[-1] for n in blas_names(facts))
     lines.append(f"numpy {np_.get('version')}: BLAS {nblas}"
                  + (f", built as {np_['blas']['name']} {np_['blas'].get('version')}" if (np_.get('blas') or {}).get('name') else ""))
     t = facts.get("torch")
