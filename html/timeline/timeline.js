@@ -49,7 +49,7 @@
     if (axis) $.extend(yaxis, {min: axis.min, max: axis.max, ticks: axis.ticks});
     window.timelinePlot = $.plot("#plot", series, {
       xaxis: {mode: "time", timeformat: "%Y-%m", minTickSize: [3, "month"]}, yaxis: yaxis,
-      grid: {hoverable: true}, legend: {position: "nw"}});
+      grid: {hoverable: true}, legend: {container: $("#legend"), noColumns: 2}});
     var t = $("#points").empty();
     t.append("<tr><th>release</th><th>date</th><th>median</th><th>IQR</th><th>commit</th><th>BLAS</th>" +
              "<th>OpenMP</th><th>step</th></tr>");

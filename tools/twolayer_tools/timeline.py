@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import options
-from .atomic import staged_folder, write_text
+from .atomic import oserror, write_text
 from .errors import BadInput
 from .fmt import fmt_time, markdown_table
 from .release_lines import RESULTS_DIR, check_release_inputs
@@ -92,8 +92,9 @@ def static_script():
 
 
 def write(config=None, html_dir=None, machine=None):
-    """Write ``<html>/timeline/`` (index.html and its script, swapped in whole) from the release
-    sweep's results. Returns the page's path, or None when this checkout holds no sweep results."""
+    """Write ``<html>/timeline/`` (its script, then index.html, each atomically) from the release
+    sweep's results. Returns the page's path, or None when this checkout holds no sweep results.
+    Not a stage of its own: publish builds the whole site in one (``site.build_site``)."""
     rconf = releases_conf(config)
     check_release_inputs(rconf.path)        # a damaged file is bad input before anything is written
     machine = sweep_machine(rconf, machine)
@@ -101,10 +102,13 @@ def write(config=None, html_dir=None, machine=None):
         return None
     page = render(build(rconf, machine, config))
     out = Path(html_dir) if html_dir else Path(load_config(config).html_dir)
-    with staged_folder(out / TIMELINE_DIR) as stage:
-        write_text(Path(stage) / "index.html", page)
-        write_text(Path(stage) / SCRIPT, static_script())
-    return out / TIMELINE_DIR / "index.html"
+    folder = out / TIMELINE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise oserror(exc, "create the folder") from None
+    write_text(folder / SCRIPT, static_script())
+    return write_text(folder / "index.html", page)
 
 
 def changes_table(data, top):

@@ -12,12 +12,12 @@ edge, marked), and "What changed" claims no step with an unstable side.
 import math
 from pathlib import Path
 
+from .errors import BadInput, listing
 from .facts import load_facts_for_run
 from .fmt import fmt_time, is_number
 from .release_lines import LINES, REPEAT_DIR, RESULTS_DIR, load_status
 from .results import (UNSTABLE_SPREAD, ResultSet, _result_files, load_config, load_results_file,
                       machines, require_machine)
-from .errors import BadInput, listing
 
 LOOP = "loop"
 """The selector's name for ``loop.Loop.time_train`` (the 500-step loop) beside the op names."""
