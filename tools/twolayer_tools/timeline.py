@@ -59,12 +59,12 @@ def payload(data):
     return {"ops": data["ops"], "lines": lines, "steps": steps, "axes": data["axes"]}
 
 
-def _commits_sentence(data):
-    """[(threads, 'newest first: 6eef198a (250 points), ...')] as stated on the page."""
+def _commits_by_threads(data):
+    """{threads: ['6eef1983 (250 points)', ...]}, the most points first, as the page states them."""
     by_threads = {}
     for c in data["commits"]:
         by_threads.setdefault(c["threads"], []).append(f"{c['commit'][:8]} ({c['points']} points)")
-    return [(t, ", ".join(cs)) for t, cs in sorted(by_threads.items())]
+    return dict(sorted(by_threads.items()))
 
 
 def render(data):
@@ -79,7 +79,8 @@ def render(data):
     releases = [dict(r, line=line) for line, rels in data["lines"].items() for r in rels]
     return env.get_template("timeline.html").render(
         data=data, payload=payload(data), vendor=VENDOR, script=SCRIPT, step_factor=STEP_FACTOR,
-        commits=_commits_sentence(data), mixed=any(len(cs.split(", ")) > 1 for _, cs in _commits_sentence(data)),
+        commits=[(t, ", ".join(cs)) for t, cs in _commits_by_threads(data).items()],
+        mixed=any(len(cs) > 1 for cs in _commits_by_threads(data).values()),
         claims=items(claims[:40]), more_claims=max(0, len(claims) - 40),
         unclaimed=items(doubtful[:20]), more_unclaimed=max(0, len(doubtful) - 20),
         largest=[(t, _step_class(s), step_text(s)) for t, s in data["largest"].items()],

@@ -239,8 +239,8 @@ def _steps(lines):
 
 
 def commits_used(lines):
-    """[{threads, commit, points}]: how many points of each thread count each commit gave, newest
-    commit's count first (the page states it; several commits at one thread count are a mix)."""
+    """[{threads, commit, points}]: how many points of each thread count each commit gave, the
+    commit with the most first (the page states it; several commits at one thread count are a mix)."""
     counts = {}
     for rels in lines.values():
         for r in rels:
