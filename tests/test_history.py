@@ -4,7 +4,7 @@ import json
 
 from conftest import ROOT, TEST_MACHINE, missing_numbers, run_asv, write_test_conf
 from test_asv_suite import expected_skip
-from twolayer_tools.bench import FIRST_COMMIT, measured_commits
+from twolayer_tools.asvcmd import FIRST_COMMIT, measured_commits
 from twolayer_tools.results import load_config
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT
 
-from twolayer_tools import bench
+from twolayer_tools import bench, hosts
 from twolayer_tools.errors import BadInput
 from twolayer_tools.facts import facts_match_run, load_facts_for_run
 
@@ -29,7 +29,7 @@ AVX2_CPU = {"model": "AMD EPYC", "family": 25, "model_id": 1, "flags": ["avx2", 
 
 
 def host_info(cpu, machine="m", num_cpu="2", arch="x86_64"):
-    return {"arch": arch, "cpu": bench.describe_cpu(cpu, num_cpu), "machine": machine, "num_cpu": num_cpu,
+    return {"arch": arch, "cpu": hosts.describe_cpu(cpu, num_cpu), "machine": machine, "num_cpu": num_cpu,
             "os": "Linux 6.18.44-fc-v1", "ram": "25276194816"}
 
 
@@ -53,7 +53,7 @@ def test_the_walk_finds_every_results_folder():
 
 @pytest.mark.parametrize("results_dir", results_dirs(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_results_file_carries_its_machine_json_params(results_dir):
-    assert bench.machine_params_problems(results_dir) == []
+    assert hosts.machine_params_problems(results_dir) == []
 
 
 def test_a_changed_file_is_detected(tmp_path):
@@ -64,12 +64,12 @@ def test_a_changed_file_is_detected(tmp_path):
                    if any(f.name != "machine.json" for f in p.parent.glob("*.json")))
     dest = tmp_path / "results"
     shutil.copytree(src / machine, dest / machine, ignore=shutil.ignore_patterns("facts"))
-    assert bench.machine_params_problems(dest) == []
+    assert hosts.machine_params_problems(dest) == []
     victim = sorted(f for f in (dest / machine).glob("*.json") if f.name != "machine.json")[0]
     data = json.loads(victim.read_text())
     data["params"] = {k: v for k, v in data["params"].items() if k not in ("arch", "cpu", "num_cpu", "os", "ram")}
     victim.write_text(json.dumps(data))
-    problems = bench.machine_params_problems(dest)
+    problems = hosts.machine_params_problems(dest)
     assert len(problems) == 1 and victim.name in problems[0] and "arch None" in problems[0]
 
     victim.unlink()
@@ -77,7 +77,7 @@ def test_a_changed_file_is_detected(tmp_path):
     info = json.loads(meta.read_text())
     info["cpu"] = "AMD EPYC"
     meta.write_text(json.dumps(info))
-    problems = bench.machine_params_problems(dest)
+    problems = hosts.machine_params_problems(dest)
     assert problems and all("cpu 'AMD EPYC (" in p and "machine.json 'AMD EPYC'" in p for p in problems)
 
 
@@ -172,12 +172,12 @@ def test_bench_refuses_a_machine_of_another_cpu(tmp_path):
     _machine_folder(tmp_path, "kvm-epyc-avx2-2core", cpu="AMD EPYC (Zen 3, AVX2, no AVX-512), 2 vCPU KVM")
     before = sorted(p.as_posix() for p in tmp_path.rglob("*"))
     with pytest.raises(BadInput) as exc:
-        bench.check_machine_host(str(tmp_path), "kvm-epyc-2core", host_info(AVX2_CPU), AVX2_CPU)
+        hosts.check_machine_host(str(tmp_path), "kvm-epyc-2core", host_info(AVX2_CPU), AVX2_CPU)
     message = str(exc.value)
     assert "\n" not in message and "AVX-512" in message and "--machine kvm-epyc-avx2-2core" in message
     assert sorted(p.as_posix() for p in tmp_path.rglob("*")) == before
     with pytest.raises(BadInput):
-        bench.check_machine_host(str(tmp_path), "kvm-epyc-avx2-2core", host_info(AVX512_CPU), AVX512_CPU)
+        hosts.check_machine_host(str(tmp_path), "kvm-epyc-avx2-2core", host_info(AVX512_CPU), AVX512_CPU)
 
 
 @pytest.mark.parametrize("field,value", [("num_cpu", "16"), ("arch", "aarch64")])
@@ -185,47 +185,47 @@ def test_bench_refuses_another_arch_or_cpu_count(tmp_path, field, value):
     _machine_folder(tmp_path, "kvm-epyc-2core")
     host = host_info(AVX512_CPU, **{field: value})
     with pytest.raises(BadInput, match=field):
-        bench.check_machine_host(str(tmp_path), "kvm-epyc-2core", host, AVX512_CPU)
+        hosts.check_machine_host(str(tmp_path), "kvm-epyc-2core", host, AVX512_CPU)
 
 
 def test_bench_refuses_another_cpu_model(tmp_path):
     _machine_folder(tmp_path, "kvm-epyc-2core")
     intel = dict(AVX512_CPU, model="Intel(R) Xeon(R) Platinum 8480+", zen=None)
     with pytest.raises(BadInput, match="Xeon"):
-        bench.check_machine_host(str(tmp_path), "kvm-epyc-2core", host_info(intel), intel)
+        hosts.check_machine_host(str(tmp_path), "kvm-epyc-2core", host_info(intel), intel)
 
 
 def test_bench_keeps_the_committed_params_on_a_host_of_the_same_kind(tmp_path):
     """Same CPU class, another kernel build and a few MB less memory: the committed params are
     registered, so the new results join the machine's series."""
     committed = _machine_folder(tmp_path, "kvm-epyc-2core")
-    info = bench.check_machine_host(str(tmp_path), "kvm-epyc-2core", host_info(AVX512_CPU), AVX512_CPU)
+    info = hosts.check_machine_host(str(tmp_path), "kvm-epyc-2core", host_info(AVX512_CPU), AVX512_CPU)
     assert info == committed
 
 
 def test_a_new_machine_gets_every_field_and_asv_reads_them(tmp_path):
-    info = bench.check_machine_host(str(tmp_path / "results"), "new-box", host_info(AVX2_CPU), AVX2_CPU)
+    info = hosts.check_machine_host(str(tmp_path / "results"), "new-box", host_info(AVX2_CPU), AVX2_CPU)
     assert info["machine"] == "new-box" and info["cpu"].startswith("AMD EPYC (Zen 3, AVX2, no AVX-512), 2 vCPU")
     path = tmp_path / "asv-machine.json"
-    bench.register_machine(info, path=str(path))
+    hosts.register_machine(info, path=str(path))
     from asv.machine import Machine
     loaded = Machine.load(machine_name="new-box", _path=str(path))
-    assert {k: getattr(loaded, k) for k in bench.MACHINE_FIELDS} == info
+    assert {k: getattr(loaded, k) for k in hosts.MACHINE_FIELDS} == info
 
 
 def test_this_hosts_entry_is_asvs_defaults_with_a_described_cpu():
     from asv.machine import Machine
     defaults = Machine.get_defaults()
-    info = bench.host_machine_info("x")
+    info = hosts.host_machine_info("x")
     assert {k: info[k] for k in ("arch", "num_cpu", "os", "ram")} == {k: defaults[k] for k in ("arch", "num_cpu", "os", "ram")}
     assert info["cpu"].startswith(defaults["cpu"])
 
 
 def test_claimed_simd_reads_the_machine_json_text():
-    assert bench.claimed_simd("AMD EPYC (Zen 4, AVX-512), 2 vCPU KVM") == "AVX-512"
-    assert bench.claimed_simd("AMD EPYC (Zen 3, AVX2, no AVX-512), 2 vCPU KVM") == "AVX2"
-    assert bench.claimed_simd("AMD EPYC") is None
-    assert bench.zen_generation(25, 1) == "Zen 3" and bench.zen_generation(25, 0x11) == "Zen 4"
+    assert hosts.claimed_simd("AMD EPYC (Zen 4, AVX-512), 2 vCPU KVM") == "AVX-512"
+    assert hosts.claimed_simd("AMD EPYC (Zen 3, AVX2, no AVX-512), 2 vCPU KVM") == "AVX2"
+    assert hosts.claimed_simd("AMD EPYC") is None
+    assert hosts.zen_generation(25, 1) == "Zen 3" and hosts.zen_generation(25, 0x11) == "Zen 4"
 
 
 def test_prepared_run_refuses_before_writing_anything(tmp_path, monkeypatch):
@@ -234,13 +234,13 @@ def test_prepared_run_refuses_before_writing_anything(tmp_path, monkeypatch):
     from twolayer_tools.results import load_config
     conf = load_config(None)
     machine = next((p.parent.name for p in sorted(Path(conf.results_dir).glob("*/machine.json"))
-                    if bench.claimed_simd(json.loads(p.read_text()).get("cpu"))), None)
+                    if hosts.claimed_simd(json.loads(p.read_text()).get("cpu"))), None)
     if machine is None:
         pytest.skip("no committed machine.json names a SIMD class")
-    claimed = bench.claimed_simd(json.loads((Path(conf.results_dir) / machine / "machine.json").read_text())["cpu"])
+    claimed = hosts.claimed_simd(json.loads((Path(conf.results_dir) / machine / "machine.json").read_text())["cpu"])
     other = AVX2_CPU if claimed == "AVX-512" else AVX512_CPU
-    monkeypatch.setattr(bench, "host_cpu", lambda *a, **k: other)
-    monkeypatch.setattr(bench, "host_machine_info", lambda name, *a, **k: host_info(other, machine=name))
+    monkeypatch.setattr(hosts, "host_cpu", lambda *a, **k: other)
+    monkeypatch.setattr(hosts, "host_machine_info", lambda name, *a, **k: host_info(other, machine=name))
     derived = Path(conf.path).parent / ".asv" / "bench.conf.json"
     existed = derived.exists() and derived.stat().st_mtime
     args = SimpleNamespace(config=None, machine=machine, bench=[], env="numpy2.4.6")

@@ -250,10 +250,10 @@ def test_timeline_in_headless_chromium_with_no_network():
     html = ROOT / "html"
     page_file = html / "timeline" / "index.html"
     assert page_file.is_file(), "html/timeline/ is missing: run `make releases`, then `make publish`"
-    data = json.loads(re.search(r"var TIMELINE = (\{.*?\});</script>", page_file.read_text(), re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/json" id="timeline-data">(.*?)</script>',
+                                page_file.read_text(), re.S).group(1))
     key = "y_pred|float32|2"
     shown = sum(key in r["points"] for rels in data["lines"].values() for r in rels)
-    first = data["lines"]["numpy"][0]
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "site-timeline.png"
@@ -274,16 +274,18 @@ def test_timeline_in_headless_chromium_with_no_network():
         expect(page.locator("#line-text")).to_have_text("y_pred = h_relu.dot(w2)")
         expect(page.locator("#points tr")).to_have_count(1 + shown)
 
-        # Hover the oldest NumPy release's point: the tooltip names it and its median.
-        x, y = page.evaluate("""() => {
+        # Hover the oldest stable NumPy point: the tooltip names its release, BLAS and commit.
+        x, y, release = page.evaluate("""() => {
             var plot = window.timelinePlot, s = plot.getData()[0];
             var pt = plot.pointOffset({x: s.data[0][0], y: s.data[0][1]}), off = $('#plot').offset();
-            return [pt.left + off.left, pt.top + off.top]; }""")
+            return [pt.left + off.left, pt.top + off.top, s.meta[0].r.release]; }""")
+        first = next(r for r in data["lines"]["numpy"] if r["release"] == release)
         page.mouse.move(x, y)
         tip = page.locator("#tip")
         expect(tip).to_be_visible()
-        expect(tip).to_contain_text(f"numpy {first['release']}")
+        expect(tip).to_contain_text(f"numpy {release}")
         expect(tip).to_contain_text(first["blas"])
+        expect(tip).to_contain_text(first["points"][key]["commit"][:8])
         page.screenshot(path=str(shot), full_page=True)
     print(f"\nscreenshot: {shot}  ({len(requests)} requests)")
     assert not page_errors, page_errors

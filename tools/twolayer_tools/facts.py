@@ -188,7 +188,7 @@ def facts_match_run(facts, run, *, machine_info=None, max_gap=MAX_GAP, same_comm
     - commit: with `same_commit`, the facts name the run's commit.
 
     Returns a FactsMatch: truthy when they belong; ``.reason`` names the first check that failed."""
-    from .bench import claimed_simd
+    from .hosts import claimed_simd
     if not isinstance(facts, dict):
         return FactsMatch(False, "no facts")
     params, window, commit = _run_parts(run)
@@ -238,7 +238,7 @@ def load_facts_for_run(results_dir, machine, env_name, run, **kwargs):
 
 def current_cpu():
     """This host's CPU as the probe records it (model, logical cores, SIMD level)."""
-    from .bench import host_cpu
+    from .hosts import host_cpu
     cpu = host_cpu()
     return {"model": cpu["model"], "logical_cores": os.cpu_count(), "simd": cpu["simd"]}
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import options
-from .bench import asv_executable, check_rev, git, run_echoed
+from .asvcmd import asv_executable, check_rev, git, run_echoed
 from .errors import FINDING, BadInput, first_line
 from .fmt import fmt_result, markdown_table
 from .results import (DEFAULT_ENV, asv_machine_name, check_suite_selection, derived_config, load_config,

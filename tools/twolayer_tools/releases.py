@@ -14,6 +14,9 @@ Environments are built one at a time by asv and removed once measured and probed
 holds one (a torch environment from the package index is ~5 GB with its CUDA libraries). What
 is done is kept in ``releases/<machine>/sweep.status`` after every environment: an interrupted
 sweep continues with the releases not yet measured.
+
+The release lists, their dates and the status file are ``release_lines`` (analysis: the timeline
+reads them too); the asv and git subprocesses ``asvcmd``; this module is the measuring command.
 """
 import json
 import os
@@ -24,36 +27,14 @@ import time
 from pathlib import Path
 
 from . import options
-from .bench import asv_executable, check_machine_host, check_rev, measured_commits, register_machine, run_echoed
+from .asvcmd import asv_executable, check_rev, measured_commits, run_echoed
 from .errors import FINDING, BadInput, listing
-from .results import asv_machine_name, check_results_readable, load_config
+from .hosts import check_machine_host, register_machine
+from .release_lines import (LINES, NUMPY_LINE_TORCH, NUMPY_RELEASES, REPEAT_DIR, RESULTS_DIR, THREADPOOLCTL,
+                            TORCH_LINE_NUMPYS, TORCH_RELEASES, env_name, load_status, save_status)
+from .release_lines import STATUS_FILE, check_release_inputs, status_path  # noqa: F401  (old names, kept)
+from .results import asv_machine_name, check_results_readable, load_config, matrix_envs
 
-NUMPY_RELEASES = {
-    "1.23.5": "2022-11-20", "1.24.4": "2023-06-26", "1.25.2": "2023-07-31", "1.26.4": "2024-02-05",
-    "2.0.2": "2024-08-26", "2.1.3": "2024-11-02", "2.2.6": "2025-05-17", "2.3.5": "2025-11-16",
-    "2.4.6": "2026-05-18",
-}
-"""The last patch of every NumPy minor line from 1.23 on, with the day its first file reached the
-package index (the index's upload-time)."""
-TORCH_RELEASES = {
-    "2.0.1": "2023-05-08", "2.1.2": "2023-12-14", "2.2.2": "2024-03-27", "2.3.1": "2024-06-05",
-    "2.4.1": "2024-09-04", "2.5.1": "2024-10-29", "2.6.0": "2025-01-29", "2.7.1": "2025-06-04",
-    "2.8.0": "2025-08-06", "2.9.1": "2025-11-12", "2.10.0": "2026-01-21", "2.11.0": "2026-03-23",
-    "2.12.1": "2026-06-17", "2.13.0": "2026-07-08", "2.14.1": "2026-09-30", "2.15.0": "2026-10-28",
-}
-"""The last patch of every torch minor line from 2.0 on, dated as NUMPY_RELEASES."""
-NUMPY_LINE_TORCH = "2.13.0"
-"""The torch beside every NumPy release: the CPU wheel where pip has it (the matrix's own)."""
-TORCH_LINE_NUMPYS = ("2.4.6", "1.26.4")
-"""NumPy releases tried, in order, beside each torch release (torch before 2.3 was built against
-NumPy 1.x; which pairs work is found by trying)."""
-THREADPOOLCTL = "3.8.0"
-LINES = {"numpy": NUMPY_RELEASES, "torch": TORCH_RELEASES}
-RESULTS_DIR = "releases"
-REPEAT_DIR = "releases-repeat"
-"""A second, later pass over some points (``--threads 2 --results-dir releases-repeat``): where a
-point has one, the timeline marks it unstable when the two medians differ by more than 10 %."""
-STATUS_FILE = "sweep.status"   # not .json: asv reads every *.json of a machine folder as results
 PAIR_CHECK = ("import numpy, torch; a = numpy.ones((2, 2)); t = torch.from_numpy(a); "
               "assert float((t @ t).sum()) == 8.0 and torch.ones(2).numpy().sum() == 2.0")
 """What a pair must do to be measured: import both and exchange arrays both ways."""
@@ -81,37 +62,6 @@ def plan():
     for release in TORCH_RELEASES:
         envs.setdefault((TORCH_LINE_NUMPYS[0], release), []).append(("torch", release))
     return [(n, t, what, sorted({line for line, _ in what})) for (n, t), what in envs.items()]
-
-
-def env_name(numpy, torch):
-    """asv's name for the environment of a pair (the same as the matrix's)."""
-    return f"virtualenv-py3.11-numpy{numpy}-threadpoolctl{THREADPOOLCTL}-torch{torch}"
-
-
-# -- status ----------------------------------------------------------------------------------------
-
-def status_path(results_dir, machine):
-    return Path(results_dir) / machine / STATUS_FILE
-
-
-def load_status(results_dir, machine):
-    """{'numpy 1.23.5': {...}, 'torch 2.0.1': {...}}: what the sweep did for each release, from
-    the sweep's results folder (``releases/``)."""
-    path = status_path(results_dir, machine)
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except ValueError:
-        raise BadInput(f"corrupt sweep status {path}: remove it to start the sweep over") from None
-
-
-def save_status(results_dir, machine, status):
-    path = status_path(results_dir, machine)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 # -- one environment -------------------------------------------------------------------------------
@@ -146,7 +96,6 @@ def measure_pair(conf, machine, commit, numpy, torch, backends, threads=None, re
     try:
         proc = subprocess.run([asv_executable(), "--config", str(config), "setup"], cwd=root, env=env,
                               text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        from .results import matrix_envs
         (asv_env,) = matrix_envs(sconf)
         python = Path(asv_env._path) / "bin" / "python"
         # asv 0.6's `setup` exits with its list of environments (status 1, the list printed) on success

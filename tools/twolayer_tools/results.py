@@ -1,7 +1,8 @@
 """asv's configuration and results, read with asv's own code, and selected by machine, commit and
 environment: the one loader every tool uses.
 
-``asv compare`` only compares two commits; the tools compare environments and backends at one
+The configuration and the machine name come from ``asvconfig``, environment and benchmark
+selectors from ``selection``; both are re-exported here. ``asv compare`` only compares two commits; the tools compare environments and backends at one
 commit, so they need the results as records (benchmark, parameters by name, value, stats,
 samples). Nothing here writes into ``results/``. Bad input raises ``BadInput`` with a one-line
 message naming the problem and what exists.
@@ -16,6 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BadInput, first_line, listing
+# The configuration and the selectors live in asvconfig and selection (asv access, as this module);
+# every name stays importable from here: this is the one loader the tools import.
+from .asvconfig import (DEFAULT_ENV, asv_machine_name, check_machine_name, checkout,  # noqa: F401
+                        config_path, derived_config, load_config, matrix_envs)
+from .selection import (bench_regex, check_benchmarks, check_suite_selection, env_segments,  # noqa: F401
+                        matched_segments, parse_selector, select_envs, select_names, suite_benchmarks)
 
 
 def __getattr__(name):
@@ -25,124 +32,13 @@ def __getattr__(name):
         return Path.cwd()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-DEFAULT_ENV = "numpy2.4.6,torch2.13.0"
-"""The one environment quick runs (gate, spread, tests) use: current NumPy, the CPU torch wheel."""
+
 UNSTABLE_SPREAD = 0.10
 """A median whose samples' IQR exceeds this fraction of it is marked unstable (torch.utils.benchmark
 warns at the same 10 %): comparisons and the report build no ratio or explanation on it."""
 
 
-# -- configuration ---------------------------------------------------------------------------------
-
-def config_path(path=None):
-    """The asv configuration to use: `path`, else asv.conf.json in the current directory (asv's
-    default: the checkout is where the command runs, not where the tools were installed from)."""
-    try:
-        return Path(path).resolve() if path else Path.cwd() / "asv.conf.json"
-    except OSError as exc:
-        raise BadInput(f"cannot resolve the configuration path: {exc.strerror or first_line(exc)}") from None
-
-
-def checkout(conf_path):
-    """The project checkout of the configuration at `conf_path`: its folder when it holds the
-    project (site_vendor/), else its local ``repo`` (a configuration written elsewhere)."""
-    conf_path = Path(conf_path)
-    if (conf_path.parent / "site_vendor").is_dir():
-        return conf_path.parent
-    try:
-        from asv import util
-        repo = util.load_json(str(conf_path), js_comments=True).get("repo", ".")
-    except Exception:  # an unreadable configuration is reported where it is loaded
-        return conf_path.parent
-    repo = Path(repo) if "://" not in str(repo) else Path(".")
-    return repo if repo.is_absolute() else conf_path.parent / repo
-
-
-def load_config(path=None):
-    """The asv configuration at `path` through asv's own loader, with absolute folders."""
-    from asv import util
-    from asv.config import Config
-    path = config_path(path)
-    if not path.is_file():
-        raise BadInput(f"no asv configuration at {str(path)!r}; pass --config PATH to an asv.conf.json")
-    try:
-        conf = Config.load(str(path))
-    except (util.UserError, ValueError, OSError) as exc:
-        raise BadInput(f"cannot read the asv configuration {str(path)!r}: {first_line(exc)}") from None
-    base = str(path.parent)
-    for key in ("results_dir", "html_dir", "env_dir", "benchmark_dir"):
-        setattr(conf, key, os.path.join(base, getattr(conf, key)))  # asv reads them from the config's folder
-    if "://" not in conf.repo:
-        conf.repo = os.path.join(base, conf.repo)
-    conf.path = str(path)
-    return conf
-
-
-def matrix_envs(conf):
-    """The environments of the configuration's matrix (asv's objects; nothing is built)."""
-    from asv.environment import get_environments
-    return list(get_environments(conf, None, verbose=False))
-
-
-def derived_config(conf, out, selectors=(), **overrides):
-    """Write a copy of the configuration `conf` to `out` with absolute folders, restricted to the
-    matrix environments that match `selectors` (the others excluded by asv's own ``exclude``
-    rules, so environment names stay the same), with `overrides` for any other key.
-
-    BadInput when a selector matches no environment of the matrix. Returns `out`."""
-    from asv import util
-    raw = util.load_json(conf.path, js_comments=True)
-    for key in ("repo", "benchmark_dir", "env_dir", "results_dir", "html_dir"):
-        raw[key] = getattr(conf, key)
-    envs = matrix_envs(conf)
-    chosen = select_names([e.name for e in envs], selectors, "of the matrix in " + conf.path)
-    excluded = []
-    for env in envs:
-        if env.name not in chosen:
-            rule = {"python": re.escape(env.python),
-                    "req": {k: re.escape(v) for k, v in env.requirements.items() if v}}
-            excluded.append(rule)
-    if excluded:
-        matrix = dict(raw.get("matrix", {}))
-        raw["exclude"] = list(raw.get("exclude", [])) + excluded
-        raw["matrix"] = matrix
-    raw.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
-    from .atomic import write_text
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text(out, json.dumps(raw, indent=2))
-    return out
-
-
-# -- machines --------------------------------------------------------------------------------------
-
-def asv_machine_name(explicit=None):
-    """The machine name `asv run` uses here: `explicit`, else the entry of ~/.asv-machine.json for
-    this host, else its only entry, else the host name (asv's own rule, read without writing)."""
-    if explicit:
-        check_machine_name(explicit)
-        return explicit
-    from asv import util
-    from asv.machine import Machine, MachineCollection
-    host = Machine.get_unique_machine_name()
-    try:
-        known = util.load_json(MachineCollection.get_machine_file_path(), MachineCollection.api_version)
-    except (util.UserError, OSError, ValueError):
-        known = {}
-    known = {k: v for k, v in known.items() if k != "version"}
-    if host in known:
-        return known[host].get("machine", host)
-    if len(known) == 1:
-        return next(iter(known.values())).get("machine", host)
-    return host
-
-
-def check_machine_name(name):
-    """BadInput unless `name` can name a results folder (asv writes results/<name>/)."""
-    if not name or name.startswith(".") or not re.fullmatch(r"[A-Za-z0-9._+-]+", name):
-        raise BadInput(f"bad machine name {name!r}: use letters, digits and . _ + - "
-                       "(it names the folder results/<machine>/)")
-
+# -- machines and results ------------------------------------------------------------------------
 
 def require_machine(results_dir, machine=None):
     """The machine whose results to read: `machine`; without it, asv's name for this host when it
@@ -389,131 +285,3 @@ def _git_hash(conf, name):
         return get_repo(conf).get_hash_from_name(name)
     except Exception:  # not a repo, unknown name: the caller reports the commits that exist
         return None
-
-
-# -- environment selection ----------------------------------------------------------------------
-
-def env_segments(env_name):
-    """The '-'-separated parts of an asv environment name ('numpy1.26.4', 'torch2.13.0', ...)."""
-    return env_name.split("-")
-
-
-def parse_selector(text):
-    """Tokens of a selector: 'numpy=1.26.4,torch2.13' -> ['numpy1.26.4', 'torch2.13']."""
-    tokens = [re.sub(r"\s*==?\s*", "", t.strip()) for t in text.split(",")]
-    return [t for t in tokens if t]
-
-
-def _token_matches(token, segment):
-    if segment == token:
-        return True
-    if not segment.startswith(token):
-        return False
-    nxt = segment[len(token)]
-    # 'numpy2' matches 'numpy2.4.6' and 'numpy' matches 'numpy1.26.4', but 'torch2.1' not 'torch2.13.0'
-    return nxt == "." if token[-1].isdigit() else nxt.isdigit()
-
-
-def matched_segments(selector, env_name):
-    """The segments of `env_name` that `selector` matches, or None if the env does not match."""
-    tokens = parse_selector(selector)
-    if not tokens:
-        return None
-    if selector.strip() == env_name:
-        return set(env_segments(env_name))
-    used = set()
-    for token in tokens:
-        hits = [s for s in env_segments(env_name) if _token_matches(token, s)]
-        if not hits:
-            return None
-        used.update(hits)
-    return used
-
-
-def select_names(names, selectors, where):
-    """The environment names matching any of `selectors` (all when none), in order; BadInput when
-    a selector matches none of them (`where` says which environments were searched)."""
-    if not selectors:
-        return list(names)
-    chosen = []
-    for sel in selectors:
-        hits = [n for n in names if matched_segments(sel, n) is not None]
-        if not hits:
-            raise BadInput(f"unknown environment {sel!r}: it matches no environment {where}; "
-                           "environments: " + listing(names))
-        chosen += [h for h in hits if h not in chosen]
-    return chosen
-
-
-def select_envs(result_set, selectors):
-    """The environments with results at the set's commit that match any of `selectors`."""
-    return select_names(result_set.env_names, selectors,
-                        f"with results at commit {result_set.commit[:8]} on {result_set.machine!r}")
-
-
-def bench_regex(patterns):
-    """One regular expression from the -b options (any of them matches); None for none; BadInput
-    for an invalid one."""
-    patterns = [p for p in (patterns or []) if p]
-    for p in patterns:
-        try:
-            re.compile(p)
-        except re.error as exc:
-            raise BadInput(f"invalid benchmark pattern {p!r}: {exc}") from None
-    if not patterns:
-        return None
-    return patterns[0] if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
-
-
-def suite_benchmarks(conf):
-    """{name: entry} of the suite in the configuration's benchmark_dir, found by asv_runner's own
-    discovery in this Python (the suite imports with the tools' numpy and torch)."""
-    import subprocess
-    import sys
-    code = ("import io, json, sys\n"
-            "from asv_runner.discovery import list_benchmarks\n"
-            "f = io.StringIO(); list_benchmarks(sys.argv[1], f)\n"
-            "print(json.dumps({b['name']: b for b in json.loads(f.getvalue())}))")
-    proc = subprocess.run([sys.executable, "-c", code, conf.benchmark_dir], text=True, capture_output=True,
-                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-                              filter(None, [str(Path(conf.benchmark_dir).parent), os.environ.get("PYTHONPATH")]))))
-    if proc.returncode:
-        raise BadInput(f"cannot import the benchmarks in {conf.benchmark_dir}: "
-                       f"{(proc.stderr.strip().splitlines() or ['?'])[-1]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def check_suite_selection(conf, patterns):
-    """BadInput when the -b patterns select no benchmark of the suite. asv matches them against
-    each name and each name with its parameters, e.g. ops.PerOp.time_h('numpy', 'naive', ...)."""
-    regex = bench_regex(patterns)
-    if regex is None:
-        return
-    pattern = re.compile(regex)
-    suite = suite_benchmarks(conf)
-    for name, entry in suite.items():
-        if pattern.search(name):
-            return
-        for combo in itertools.product(*(entry.get("params") or [])):
-            if pattern.search(f"{name}({', '.join(combo)})"):
-                return
-    groups = sorted({n.rsplit(".", 1)[0] for n in suite})
-    raise BadInput(f"no benchmark matches {regex!r}; the suite's classes: {listing(groups)} "
-                   "(names look like ops.PerOp.time_h)")
-
-
-def check_benchmarks(result_set, bench_regex):
-    """BadInput if `bench_regex` is invalid or matches no benchmark with results."""
-    if not bench_regex:
-        return
-    try:
-        pattern = re.compile(bench_regex)
-    except re.error as exc:
-        raise BadInput(f"invalid benchmark pattern {bench_regex!r}: {exc}") from None
-    names = sorted({k for res in result_set.results.values() for k in res.get_all_result_keys()})
-    if not any(pattern.search(n) for n in names):
-        groups = {}
-        for n in names:
-            groups[n.rsplit(".", 1)[0]] = groups.get(n.rsplit(".", 1)[0], 0) + 1
-        raise BadInput(f"unknown benchmark {bench_regex!r}: it matches none of the benchmarks with "
-                       "results: " + listing(f"{g}.* ({k})" for g, k in sorted(groups.items())))

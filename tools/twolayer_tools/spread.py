@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from . import options
-from .bench import asv_executable, check_rev
+from .asvcmd import asv_executable, check_rev
 from .errors import BadInput, listing
 from .results import (DEFAULT_ENV, _result_files, bench_regex, check_results_readable, check_suite_selection,
                       derived_config, load_config, load_results_file, require_machine, resolve_commit)
