@@ -177,6 +177,24 @@ def regressions_note(out, index, conf):
             "unlisted": unlisted, "highlight": f"{LIST_HIGHLIGHT:g} %"}
 
 
+def fill_absent_graphs(out, index):
+    """Write ``[]`` for every graph asv's graph page asks for that asv did not write: a benchmark
+    with no result in one of the environments of index.json's graph_param_list (an environment
+    of another configuration, e.g. the MKL one, that ran other benchmarks). asv's page requests
+    every such file and would log a 404 for each; an empty list draws the same nothing. Returns
+    how many were written."""
+    from asv.graph import Graph
+    written = 0
+    for name in sorted(index["benchmarks"]):
+        for params in index["graph_param_list"]:
+            path = Path(out) / (Graph.get_file_path(params, name) + ".json")
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("[]")
+                written += 1
+    return written
+
+
 def write(conf_path, out):
     """Write html/site-notes/ (notes.json and the static script and style that place it) and load
     them from asv's index.html."""
@@ -184,6 +202,7 @@ def write(conf_path, out):
     index = json.loads((out / "index.json").read_text())
     conf = load_config(conf_path)
     env = templates()
+    fill_absent_graphs(out, index)
     notes = {
         "panels": panel_notes(out, index),
         "regressions_html": env.get_template("site/regressions_note.html").render(
