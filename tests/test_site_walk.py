@@ -71,6 +71,7 @@ class Walk:
         self.failed = []
         self.inflight = 0
         self.external = set()
+        self.noted = {"tiles": 0, "graphs": 0}
 
     # -- requests and console ------------------------------------------------------------------
     def attach(self, context):
@@ -181,6 +182,7 @@ def test_walk_every_page_and_link(committed_site):
     benchmarks = sorted(index["benchmarks"])
     current = {"where": ""}
 
+    ARTIFACTS.mkdir(exist_ok=True)
     with offline_browser() as (context, requests, foreign):
         walk.attach(context)
         page = context.new_page()
@@ -211,6 +213,9 @@ def test_walk_every_page_and_link(committed_site):
             if len(summary_points(name)) < 2:
                 expect(tile.locator(".site-note"), f"the tile of {name} draws no line").to_have_count(1)
                 assert tile.locator(".site-note").inner_text().strip(), name
+                walk.noted["tiles"] += 1
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(ARTIFACTS / "site-walk-grid.png"))
 
         for view, shown in (("summarylist", "#summarylist-body table"),
                             ("regressions", "#regressions-body")):
@@ -231,6 +236,7 @@ def test_walk_every_page_and_link(committed_site):
             assert commit is None or commit[:8] in text, commit
         listed = json.loads((HTML / "regressions.json").read_text())["regressions"]
         assert ("It lists none" in text) == (not listed), text[:300]
+        page.screenshot(path=str(ARTIFACTS / "site-walk-regressions.png"))
 
         # Every benchmark's graph page.
         for name in benchmarks:
@@ -242,6 +248,9 @@ def test_walk_every_page_and_link(committed_site):
             if len(measured_revisions(name)) < 2:
                 expect(page.locator("#site-note-graph"), f"{name}'s graph is empty").to_be_visible()
                 expect(page.locator("#site-note-graph")).to_contain_text(name)
+                if walk.noted["graphs"] == 0:
+                    page.screenshot(path=str(ARTIFACTS / "site-walk-empty-graph.png"))
+                walk.noted["graphs"] += 1
             else:
                 expect(page.locator("#main-graph canvas.flot-base").first).to_be_visible()
                 expect(page.locator("#site-note-graph")).to_have_count(0)
@@ -251,8 +260,28 @@ def test_walk_every_page_and_link(committed_site):
     print(f"\nwalked {walk.pages} pages ({len(files)} files, {len(ASV_VIEWS)} asv views, "
           f"{len(benchmarks)} graph pages), {len(walk.links)} distinct links inside the site "
           f"({len(walk.external)} outside it, not followed), {walk.requests} requests, "
-          f"failed: {len(walk.failed)}")
-    ARTIFACTS.mkdir(exist_ok=True)
+          f"failed: {len(walk.failed)}; empty panels with their sentence: {walk.noted['tiles']} "
+          f"tiles, {walk.noted['graphs']} graph pages")
     (ARTIFACTS / "site-walk-failures.txt").write_text("".join(f"{line}\n" for line in sorted(set(walk.failed))))
     assert foreign == [], f"{len(foreign)} requests left 127.0.0.1: {foreign[:5]}"
     assert not walk.failed, f"{len(walk.failed)} failures:\n" + "\n".join(sorted(set(walk.failed))[:400])
+
+
+def test_the_walk_catches_dead_links_anchors_and_routes():
+    """The control: each kind of dead link the walk looks for is reported (no browser needed)."""
+    index = json.loads((HTML / "index.json").read_text())
+    name = next(n for n, b in index["benchmarks"].items() if b.get("param_names"))
+    param = index["benchmarks"][name]["param_names"][0]
+    base = "http://127.0.0.1:8000/"
+    walk = Walk(base, index)
+    good = [base + "index.html", base + "docs/noise.html#the-reliability-mark",
+            base + f"index.html#{name}", base + "index.html#/regressions", "https://example.org/x"]
+    bad = [base + "docs/nope.html", base + "docs/noise.html#no-such-heading",
+           base + "index.html#no.such.benchmark", base + f"index.html#{name}?p-nope=1",
+           base + f"index.html#{name}?p-{param}=not-a-value", base + f"index.html#{name}?nope=1"]
+    for href in good:
+        walk.check_link(base + "index.html", href)
+    assert walk.failed == []
+    for href in bad:
+        walk.check_link(base + "index.html", href)
+    assert len(walk.failed) == len(bad), walk.failed

@@ -14,10 +14,10 @@ $(document).ready(function() {
         if (notes === null) {
             return;
         }
-        $.each(notes.panels, function(name, text) {
+        $.each(notes.panels, function(name, note) {
             $('#summarygrid-display a.benchmark-container').filter(function() {
                 return $(this).attr('href') === '#' + name && $(this).children('.site-note').length === 0;
-            }).append($('<div class="site-note site-note-tile"/>').text(text));
+            }).append($('<div class="site-note site-note-tile"/>').text(note.tile));
         });
         var name = current_benchmark();
         var graph_note = $('#site-note-graph');
@@ -25,7 +25,7 @@ $(document).ready(function() {
             if (graph_note.length === 0 || graph_note.data('benchmark') !== name) {
                 graph_note.remove();
                 $('#graph').append($('<div id="site-note-graph" class="site-note"/>')
-                                   .data('benchmark', name).text(notes.panels[name]));
+                                   .data('benchmark', name).text(notes.panels[name].graph));
             }
         }
         else {

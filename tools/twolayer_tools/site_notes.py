@@ -53,7 +53,8 @@ def _date(index, rev):
 
 
 def panel_notes(out, index):
-    """{benchmark: sentence} for every benchmark whose tile and graph have no point or one."""
+    """{benchmark: {"tile": a short sentence, "graph": the full one}} for every benchmark whose
+    tile and graph have no point or one."""
     found = points(out)
     notes = {}
     for name, bench in sorted(index["benchmarks"].items()):
@@ -66,21 +67,24 @@ def panel_notes(out, index):
             text = f"No point to draw: every result of {name} on {listing(machines)} is skipped."
             devices = [v.strip("'\"") for v in params.get("device", [])]
             if devices:
+                tile = f"No point: no GPU ({listing(devices)}) measured on any machine yet."
                 text += (f" It measures on {listing(devices)}, and none of these machines has "
                          f"one: no GPU measured on any machine yet.")
             else:
+                tile = "No point: every result is skipped."
                 text += " (asv records a benchmark whose setup raises NotImplementedError as skipped.)"
         else:
             rev = next(iter(revs))
             commit = index["revision_to_hash"][str(rev)][:index.get("hash_length", 8)]
+            tile = f"One commit measured ({commit}): one dot per line, no line to draw."
             text = (f"One point per line: {name} was measured at one commit only ({commit}, "
                     f"{_date(index, rev)}, on {listing(machines)}), so its graph against commits "
                     "shows one dot per line and its tile no line.")
             swept = [k for k, v in params.items() if len(v) > 1 and k != "backend"]
             if swept:
-                text += (f" Its sweep is over its parameters ({', '.join(swept)}): choose one as "
-                         "the x-axis on its graph page to draw the sweep as a line.")
-        notes[name] = text
+                text += (f" Its values at that commit differ by its parameters "
+                         f"({', '.join(swept)}), one point per combination.")
+        notes[name] = {"tile": tile, "graph": text}
     return notes
 
 
