@@ -9,21 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-import jinja2
-
+from .site_assets import templates
 from .site_vendor import SiteError
-
-
-def templates():
-    """The jinja2 environment of the package's templates (autoescaped HTML)."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("twolayer_tools", "templates"),
-                              autoescape=jinja2.select_autoescape(("html",)),
-                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-
-
-def static_file(name):
-    """The bytes of the package's static file `static/<name>`."""
-    return (Path(__file__).parent / "static" / name).read_bytes()
 
 
 def _timeline(conf_path, out):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import markdown
 
-from .pages import static_file, templates
+from .site_assets import static_file, templates
 from .results import checkout, load_config
 
 DOCS = "docs"               # docs/*.md of the checkout -> html/<this>/<name>.html

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import listing
-from .pages import static_file, templates
+from .site_assets import static_file, templates
 from .results import load_config
 
 NOTES_DIR = "site-notes"        # html/<this>/: notes.json, notes.js, notes.css
