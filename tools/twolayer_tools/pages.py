@@ -14,11 +14,13 @@ from .site_vendor import SiteError
 
 
 def _timeline(conf_path, out):
+    """html/timeline/: time against NumPy and torch release, from the sweep's results."""
     from . import timeline
     timeline.write(conf_path, out)      # from releases/ (nothing when this checkout has no sweep)
 
 
 def _docs(conf_path, out):
+    """html/docs/: docs/*.md rendered."""
     from . import site_docs
     site_docs.write(conf_path, out)
 
