@@ -291,3 +291,46 @@ def test_timeline_in_headless_chromium_with_no_network():
     assert not page_errors, page_errors
     assert foreign == [], f"{len(foreign)} requests left 127.0.0.1: {foreign}"
     assert any("/vendor/flot-0.8.3/jquery.flot.time.js" in u for u in requests), requests
+
+
+def test_page_registry_links_first_pages_before_asv_and_others_after_regressions(tmp_path):
+    """One registry entry per page: a `first` page is linked before asv's 'Benchmark grid', the
+    others after 'Regressions', in registry order, once, and only the pages a build produced."""
+    from twolayer_tools import pages
+    asv_index = Path(__import__("asv").__file__).parent / "www" / "index.html"
+    index = tmp_path / "index.html"
+    index.write_text(asv_index.read_text())
+    registry = (pages.Page("answer", "Answer", "the answer", first=True),
+                pages.Page("report", "Report", "the report"),
+                pages.Page("docs", "Docs", "the docs"))
+    (tmp_path / "answer").mkdir()
+    (tmp_path / "answer" / "index.html").write_text("answer")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.html").write_text("docs")
+    built = pages.produced(tmp_path, registry)
+    assert [p.folder for p in built] == ["answer", "docs"]
+    pages.link_pages(index, built)
+    pages.link_pages(index, built)      # idempotent
+    order = re.findall(r'<li id="nav-li-([\w-]*)"', index.read_text())
+    assert order[:5] == ["answer", "", "summarylist", "regressions", "docs"], order
+    assert order.count("answer") == 1 and "report" not in order
+
+
+def test_docs_links_resolve_on_the_site_or_in_the_repository(tmp_path):
+    """docs/*.md -> html/docs/*.html: links between docs become .html, a repository file goes to
+    project_url, a file this checkout lacks becomes plain code; heading ids are GitHub's."""
+    from twolayer_tools import site_docs
+    from twolayer_tools.results import load_config
+    conf = load_config(str(ROOT / "asv.conf.json"))
+    body = site_docs._render("# A title\n\n## The tick: NumPy's threads\n\n"
+                             "[a](noise.md#x) [b](../Makefile) [c](../no/such.py) [d](#the-tick-numpys-threads) "
+                             "[e](https://example.org)\n")
+    out = site_docs.rewrite_links(body, ROOT / "docs", ROOT, conf)
+    assert 'id="the-tick-numpys-threads"' in out
+    assert 'href="noise.html#x"' in out
+    assert f'href="{conf.project_url}/blob/main/Makefile"' in out
+    assert "<code>c</code>" in out and "no/such.py" not in out
+    assert 'href="#the-tick-numpys-threads"' in out and 'href="https://example.org"' in out
+    written = site_docs.write(ROOT / "asv.conf.json", tmp_path)
+    assert "noise" in written and (tmp_path / "docs" / "noise.html").is_file()
+    assert sorted(p.stem for p in (tmp_path / "docs").glob("*.html")) == sorted(written + ["index"])

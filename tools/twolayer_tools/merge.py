@@ -186,7 +186,7 @@ def run(args):
     for machine, (added, replaced, same) in report.items():
         print(f"{machine}: {added} files added, {replaced} replaced, {same} unchanged -> {into / machine}")
     if args.publish:
-        from .site import publish
+        from .site_publish import publish
         html = publish(conf.path, args.html_dir)
         print(f"published {html}")
     return 0
