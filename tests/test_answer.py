@@ -251,6 +251,28 @@ def test_the_sentence_names_the_largest_claimed_gap(committed):
             assert (f"{b} on {n} of {len(OP_NAMES)}" in text) == bool(n), text
 
 
+def test_the_forums_answer_is_tested_from_the_numbers(committed):
+    """Where NumPy+MKL is measured, the forum's two claims are each answered yes/no from the loop's
+    claims (torch/NumPy+OpenBLAS, torch/NumPy+MKL), with the two large matmuls' three times."""
+    _, answer = committed
+    tested = [m for m in measured(answer) if m.mkl is not None and m.seed.loop.mkl_claim is not None]
+    assert tested, "the committed results hold a NumPy+MKL run (make bench-blas)"
+    for m in tested:
+        text, loop = answer_model.forum_verdict(m), m.seed.loop
+        ob, mk = loop.claim, loop.mkl_claim
+        slower = ob.claimed and ob.ratio < 1
+        close = not mk.claimed or max(mk.ratio, 1 / mk.ratio) <= answer_model.CLOSE
+        assert f"NumPy+MKL close to torch: {'yes' if close else 'no'}" in text, text
+        assert f"NumPy+OpenBLAS slower than torch: {'yes' if slower else 'no'}" in text, text
+        held = "holds" if close and slower else "does not hold" if not (close or slower) else "half holds"
+        assert f") {held} on {m.name}" in text, text
+        for op in answer_model.LARGE_MATMULS:
+            assert f"{op}: OpenBLAS " in text and ", MKL " in text, text
+    for m in measured(answer):
+        if m.mkl is None:
+            assert answer_model.forum_verdict(m) == ""
+
+
 def test_the_page_is_the_same_bytes_twice(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     answer_page.write(CONF, a)

@@ -19,7 +19,7 @@ from . import causes
 from .compare import compare_records
 from .errors import BadInput
 from .facts import load_facts_for_run
-from .fmt import is_number
+from .fmt import fmt_time, is_number
 from .report_explain import blas_names
 from .report_model import Index, OpRow, build_report
 from .results import DEFAULT_ENV, load_result_set, machines, matched_segments, require_machine
@@ -334,3 +334,38 @@ def sentence(m):
         mkl = (f". With NumPy+MKL (commit {m.mkl.commit[:8]}), the loop: "
                f"{versus(loop.mkl_claim, 'NumPy+MKL', 'torch')}")
     return head + by_line + mkl + "."
+
+
+LARGE_MATMULS = ("h", "grad_w1")
+"""The two large products of the seed (64x1000x100 and 1000x64x100): where a BLAS shows."""
+CLOSE = 1.10
+"""'Quite close' in the forum's sense: within 10 % (or no difference claimed)."""
+
+
+def forum_verdict(m):
+    """The forum's answer ("NumPy with MKL is quite close to PyTorch; with OpenBLAS it is slower"),
+    tested on machine `m` at the seed's settings from its numbers; '' where NumPy+MKL is not measured."""
+    s = m.seed
+    if m.missing or s is None or m.mkl is None or s.loop.mkl_claim is None:
+        return ""
+    ob, mk = s.loop.claim, s.loop.mkl_claim
+    slower = ob.claimed and is_number(ob.ratio) and ob.ratio < 1
+    gap = None if not is_number(mk.ratio) or mk.ratio <= 0 else max(mk.ratio, 1 / mk.ratio)
+    close = gap is not None and (not mk.claimed or gap <= CLOSE)
+    held = {(True, True): "holds", (False, False): "does not hold"}.get((close, slower), "half holds")
+    verdicts = (f"NumPy+MKL close to torch: {'yes' if close else 'no'} ({versus(mk, 'NumPy+MKL', 'torch')}); "
+                f"NumPy+OpenBLAS slower than torch: {'yes' if slower else 'no'} "
+                f"({versus(ob, 'NumPy+OpenBLAS', 'torch')})")
+    rows = {ln.op: ln for ln in s.ops}
+    mm = []
+    for op in LARGE_MATMULS:
+        ln = rows.get(op)
+        if ln is None:
+            continue
+        vals = [(who, r.value) for who, r in (("OpenBLAS", ln.numpy), ("MKL", ln.mkl), ("torch", ln.torch))
+                if r is not None and r.ok and is_number(r.value)]
+        if len(vals) == 3:
+            mm.append(f"{op}: " + ", ".join(f"{who} {fmt_time(v)}" for who, v in vals))
+    tail = f"; the two large matmuls, NumPy+OpenBLAS, NumPy+MKL, torch: {'; '.join(mm)}" if mm else ""
+    return (f"The forum's answer (\"NumPy with MKL is quite close to PyTorch; with OpenBLAS it is slower\") "
+            f"{held} on {m.name} for the loop at the seed's settings. {verdicts}{tail}.")

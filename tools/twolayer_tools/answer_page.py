@@ -115,12 +115,12 @@ def context(answer, conf, html_dir):
                     for j, s in enumerate(m.settings)]
         machines.append({"id": f"m{i}", "name": m.name, "info": m.info, "missing": m.missing,
                          "blas": m.blas if not m.missing else [], "sentence": answer_model.sentence(m),
+                         "forum": answer_model.forum_verdict(m),
                          "settings": settings, "mkl": m.mkl is not None, "sources": sources(m)})
-    project = (getattr(conf, "project_url", "") or "").rstrip("/")
     neighbours = [(href, label, title) for href, label, title in NEIGHBOURS
                   if (Path(html_dir) / PAGE_DIR / href).resolve().is_file()]
     return {"machines": machines, "neighbours": neighbours, "unstable": f"{UNSTABLE_SPREAD:.0%}",
-            "docs": f"{project}/blob/main/docs/" if project else "", "seed": answer_model.SEED}
+            "docs": "../docs/", "seed": answer_model.SEED}
 
 
 def render(answer, conf, html_dir):
@@ -133,20 +133,23 @@ def render(answer, conf, html_dir):
 
 
 def write(conf_path, html_dir, machine=None, answer=None):
-    """Write `html_dir`/answer/index.html (and its stylesheet) from the results of the asv
-    configuration at `conf_path` (or the `answer` built from them); returns the page's path."""
-    from .atomic import staged_folder, write_text
+    """Write `html_dir`/answer/ (its stylesheet, then index.html, each atomically) from the results
+    of the asv configuration at `conf_path` (or the `answer` built from them); returns the page's
+    path. Not a stage of its own: publish builds the whole site in one (``site_publish.build_site``)."""
+    from .atomic import oserror, write_text
     conf = load_config(conf_path)
     target = Path(html_dir).absolute() / PAGE_DIR
     results = os.path.realpath(conf.results_dir)
     if os.path.realpath(target).startswith(results + os.sep):
         raise BadInput(f"refusing to write {str(target)!r} inside the results folder {results!r}")
     page = render(answer or answer_model.build(conf, machine), conf, html_dir)
-    with staged_folder(target) as stage:
-        write_text(Path(stage) / "index.html", page)
-        for name in STATIC:
-            write_text(Path(stage) / name, (TEMPLATES / name).read_text(encoding="utf-8"))
-    return str(target / "index.html")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise oserror(exc, "create the folder") from None
+    for name in STATIC:
+        write_text(target / name, (TEMPLATES / name).read_text(encoding="utf-8"))
+    return write_text(target / "index.html", page)
 
 
 # -- Markdown ----------------------------------------------------------------------------------------
@@ -159,6 +162,8 @@ def to_markdown(answer):
         out += [f"## {m.name}", "", f"{info.get('cpu')}, {info.get('num_cpu')} CPUs, {info.get('arch')}"
                 + ("".join(f"; {lib} BLAS {name}" for lib, name in m.blas) if not m.missing else ""), "",
                 answer_model.sentence(m), ""]
+        forum = answer_model.forum_verdict(m)
+        out += [forum, ""] if forum else []
         for s in m.settings:
             cols = ["line", "code", "numpy"] + (["NumPy+MKL", "torch/MKL"] if m.mkl else []) + \
                    ["torch", "faster", "by", "rests on", "instr. torch/numpy"]
