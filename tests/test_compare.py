@@ -29,6 +29,17 @@ def table_rows(stdout):
     return rows
 
 
+def unstable(stdout):
+    """The benchmarks whose row carries the reliability mark: a ratio the tool itself calls no claim."""
+    return {cells[4] for line in stdout.splitlines()
+            if line.startswith("|") and len(cells := [c.strip() for c in line.strip().strip("|").split("|")]) == 5
+            and cells[3].endswith("?")}
+
+
+INJECTED = {"ops.PerOp.time_h('numpy', 'naive', 'float64', 1)", "ops.PerOp.time_h('torch', 'naive', 'float64', 1)"}
+"""What TWOLAYER_TEST_SLOWDOWN=1 slows (~60x: a 20 ms busy wait in time_h)."""
+
+
 def digest(folder):
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
@@ -47,10 +58,12 @@ def test_envs_finds_the_injected_slowdown_and_nothing_else(mini):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     rows = table_rows(proc.stdout)
     assert len(rows) == 2 * 11 + 2, proc.stdout
+    # "nothing else" on the points the measurement calls real: another row may cross the factor
+    # only where the tool marks it unstable (no claim); a host this noisy moves a µs op 5x at times
     worse = {r[4] for r in rows if r[0] == "+"}
-    assert worse == {"ops.PerOp.time_h('numpy', 'naive', 'float64', 1)",
-                     "ops.PerOp.time_h('torch', 'naive', 'float64', 1)"}, proc.stdout
-    assert not [r for r in rows if r[0] in "-!x" and r[0]], proc.stdout
+    assert INJECTED <= worse and not (worse - INJECTED) - unstable(proc.stdout), proc.stdout
+    assert not [r for r in rows if r[0] in "!x" and r[0]], proc.stdout
+    assert not {r[4] for r in rows if r[0] == "-"} - unstable(proc.stdout), proc.stdout
     assert "slower beyond factor 3.0" in proc.stderr
     assert digest(tmp / "results") == before  # nothing under results/ is modified
 
@@ -61,8 +74,11 @@ def test_envs_only_changed_sorted_by_ratio(mini):
                    "-b", "^(ops|loop)\\.", conf=conf)
     rows = table_rows(proc.stdout)
     assert proc.returncode == 1
-    assert [r[4].split("(")[0] for r in rows] == ["ops.PerOp.time_h"] * 2, proc.stdout
-    assert all(float(r[3]) > 3 for r in rows)
+    listed = {r[4] for r in rows}
+    assert INJECTED <= listed and not (listed - INJECTED) - unstable(proc.stdout), proc.stdout
+    ratios = [float(r[3]) for r in rows]
+    assert ratios == sorted(ratios, reverse=True), proc.stdout      # --sort ratio: largest first
+    assert all(float(r[3]) > 3 for r in rows if r[4] in INJECTED)
 
 
 def test_envs_reports_no_change_where_nothing_changed(mini):

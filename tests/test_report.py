@@ -438,12 +438,13 @@ def test_headline_says_what_a_step_verdict_rests_on():
 
 
 def test_templates_and_static_files_ship_with_the_package():
-    import fnmatch
     import tomllib
     from twolayer_tools import report_html
+    pkg = ROOT / "tools" / "twolayer_tools"
     data = tomllib.loads((ROOT / "tools" / "pyproject.toml").read_text())
     patterns = data["tool"]["setuptools"]["package-data"]["twolayer_tools"]
     files = ["templates/report.html"] + [f"static/{n}" for n in report_html.STATIC_FILES]
     for f in files:
         assert (ROOT / "tools" / "twolayer_tools" / f).is_file(), f
-        assert any(fnmatch.fnmatch(f, p) for p in patterns), (f, patterns)
+        shipped = {q.relative_to(pkg).as_posix() for p in patterns for q in pkg.glob(p)}   # setuptools' globs
+        assert f in shipped, (f, patterns)
