@@ -250,6 +250,33 @@ def test_an_unstable_outlier_is_clipped_and_a_near_one_widens_the_axis():
     assert [label for _, label in axis["ticks"]] == ["9 µs", "10 µs", "20 µs", "30 µs"]   # 1..9 per decade: 1-2-5 gives two
 
 
+def test_count_steps_list_changes_of_work_past_the_threshold_at_one_commit():
+    """Instructions per call between consecutive releases: a change past COUNT_STEP at one commit is
+    listed (largest first), a smaller one is not, nor one whose sides were counted at two commits."""
+    def rel(release, **counts):
+        return {"release": release, "counts": {k.replace("__", "|"): {"count": c, "commit": commit}
+                                               for k, (c, commit) in counts.items()}}
+    a, b = "a" * 40, "b" * 40
+    lines = {"numpy": [rel("1.0", h__float64=(100_000, a), loss__float64=(10_000, a), step__float64=(1e6, a)),
+                       rel("1.1", h__float64=(150_000, a), loss__float64=(10_100, a), step__float64=(2e6, b))],
+             "torch": [rel("2.0", y_pred__float32=(40_000, a)), rel("2.1", y_pred__float32=(20_000, a))]}
+    steps = timeline_model.count_steps(lines)
+    assert [(s["line"], s["op"], s["dtype"]) for s in steps] == [("torch", "y_pred", "float32"),
+                                                               ("numpy", "h", "float64")]
+    assert steps[0]["ratio"] == 0.5 and steps[1]["ratio"] == 1.5
+    assert "1.50× more" in timeline.count_step_text(steps[1]) and "2.00× fewer" in timeline.count_step_text(steps[0])
+
+
+def test_the_page_lists_the_counted_steps_or_says_there_are_none(sweep):
+    _, sweep = sweep
+    page = timeline.render(sweep)
+    counted = any(r["counts"] for rels in sweep["lines"].values() for r in rels)
+    assert ("<ol id=\"counted\">" in page) == counted
+    assert counted or "No instruction counts in this sweep" in page
+    for s in sweep["count_steps"][:40]:
+        assert timeline.count_step_text(s) in page.replace("&gt;", ">"), s
+
+
 # -- a re-sweep: two commits in one environment ------------------------------------------------------
 
 NEW = "6eef1980" + "0" * 32

@@ -15,11 +15,11 @@ from pathlib import Path
 from . import options
 from .atomic import oserror, write_text
 from .errors import BadInput
-from .fmt import fmt_time, markdown_table
+from .fmt import fmt_count, fmt_time, markdown_table
 from .release_lines import RESULTS_DIR, check_release_inputs
 from .results import load_config
-from .timeline_model import (SINGLE_RUN_THREADS, STEP_FACTOR, build, releases_conf,  # noqa: F401
-                             sweep_machine)
+from .timeline_model import (COUNT_STEP, SINGLE_RUN_THREADS, STEP_FACTOR, build,  # noqa: F401
+                             releases_conf, sweep_machine)
 
 TIMELINE_DIR = "timeline"
 SCRIPT = "timeline.js"
@@ -38,6 +38,13 @@ def step_text(s):
             f"{fmt_time(s['before'])} → {fmt_time(s['after'])} ({change_text(s)})"
             + (f"; shipped: {s['shipped']}" if s["shipped"] else "")
             + (f" — not claimed: {s['why_not']}" if s["why_not"] else ""))
+
+
+def count_step_text(s):
+    """'torch 2.2.2 → 2.3.1: grad_w1 float64 1.21 M → 1.80 M instructions per call (1.49× more)'."""
+    more = f"{s['ratio']:.2f}× more" if s["ratio"] > 1 else f"{1 / s['ratio']:.2f}× fewer"
+    return (f"{s['line']} {s['from']} → {s['to']}: {s['op']} {s['dtype']} {fmt_count(s['before'])} → "
+            f"{fmt_count(s['after'])} instructions per call ({more})")
 
 
 def _step_class(s):
@@ -84,7 +91,10 @@ def render(data):
         claims=items(claims[:40]), more_claims=max(0, len(claims) - 40),
         unclaimed=items(doubtful[:20]), more_unclaimed=max(0, len(doubtful) - 20),
         largest=[(t, _step_class(s), step_text(s)) for t, s in data["largest"].items()],
-        releases=releases, single_run=", ".join(str(t) for t in SINGLE_RUN_THREADS))
+        releases=releases, single_run=", ".join(str(t) for t in SINGLE_RUN_THREADS),
+        count_steps=[("slower" if s["ratio"] > 1 else "faster", count_step_text(s)) for s in data["count_steps"][:40]],
+        more_count_steps=max(0, len(data["count_steps"]) - 40), count_step=f"{COUNT_STEP:.0%}",
+        counted=any(r["counts"] for rels in data["lines"].values() for r in rels))
 
 
 def static_script():

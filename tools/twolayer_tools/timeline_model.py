@@ -34,6 +34,10 @@ UNSTABLE_REACH = 4.0
 (a tick artefact: milliseconds among microseconds) is drawn at the axis's edge, marked, so it cannot
 squash the stable points."""
 BENCH_REGEX = r"^(ops\.PerOp\.time_|loop\.Loop\.time_train$)"
+COUNTS_REGEX = r"^counts\.Instructions\.track_instructions$"
+COUNT_STEP = 0.02
+"""A change of instructions per call past this fraction is listed: the Regressions page's threshold
+for counts (asv.conf.json), which two runs of one commit never reach (they count the same)."""
 
 
 def releases_conf(config=None, results_dir=RESULTS_DIR):
@@ -102,6 +106,39 @@ def _points(runs, env, line):
                            "why_unstable": f"IQR {rec.spread:.0%} of the median" if rec.unstable else "",
                            "_rec": rec, "_run": rs}
     return points
+
+
+def _counts(runs, env, line):
+    """{'op|dtype': {count, commit}}: instructions per call of `line`'s backend (naive, 1 thread,
+    callgrind), each from the newest commit that counted it."""
+    counts = {}
+    for rs in runs:
+        for rec in rs.records(env, COUNTS_REGEX):
+            p = rec.params
+            if p.get("backend") == line and p.get("variant") == "naive" and rec.ok and is_number(rec.value):
+                counts.setdefault(f"{p['op']}|{p['dtype']}", {"count": rec.value, "commit": rs.commit})
+    return counts
+
+
+def count_steps(lines):
+    """Every change of instructions per call between consecutive releases of a line past COUNT_STEP,
+    both sides counted at one commit, largest first: a release that changed an op's work, whatever
+    the host's state (callgrind counts what runs, not how fast; valgrind hides AVX-512)."""
+    steps = []
+    for line, rels in lines.items():
+        for before, after in zip(rels, rels[1:]):
+            for key, a in sorted(before["counts"].items()):
+                b = after["counts"].get(key)
+                if b is None or not a["count"] or a["commit"] != b["commit"]:
+                    continue
+                ratio = b["count"] / a["count"]
+                if abs(ratio - 1) > COUNT_STEP:
+                    op, dtype = key.split("|")
+                    steps.append({"line": line, "from": before["release"], "to": after["release"],
+                                  "op": op, "dtype": dtype, "before": a["count"], "after": b["count"],
+                                  "ratio": ratio, "commit": b["commit"]})
+    steps.sort(key=lambda s: (-max(s["ratio"], 1 / s["ratio"]), s["line"], s["op"], s["dtype"]))
+    return steps
 
 
 def _repeat(config, machine):
@@ -186,11 +223,12 @@ def build(rconf, machine=None, config=None):
             out.append({"release": release, "date": date, "env": env, "numpy": st["numpy"],
                         "torch": st["torch"], "blas": _blas(facts, line), "openmp": _openmp(facts),
                         "seconds": st.get("seconds", {}), "status_commit": st.get("commit"),
-                        "points": points})
+                        "points": points, "counts": _counts(runs[env], env, line)})
         lines[line] = out
     steps = _steps(lines)
     data = {"machine": machine, "ops": ops, "lines": lines, "steps": steps, "excluded": excluded,
-            "commits": commits_used(lines), "largest": largest_steps(steps)}
+            "commits": commits_used(lines), "largest": largest_steps(steps),
+            "count_steps": count_steps(lines)}
     for rels in lines.values():
         for r in rels:
             for p in r["points"].values():
