@@ -111,9 +111,9 @@ SOURCES = [   # (what, doc, section heading): each rule the report applies, cite
 
 
 def doc_anchor(heading):
-    """The id python-markdown's toc extension (the site's docs) and GitHub give `heading`."""
-    from markdown.extensions.toc import slugify
-    return slugify(heading, "-")
+    """The id the site's rendered docs (and GitHub) give `heading`: the docs' own slug function."""
+    from .site_docs import github_slug
+    return github_slug(heading)
 
 
 def sources(link):
