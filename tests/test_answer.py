@@ -20,6 +20,7 @@ from conftest import ROOT, TB
 from twolayer.problem import OP_NAMES
 from twolayer_tools import answer_model, answer_page, causes, claims
 from twolayer_tools.compare import compare_records
+from twolayer_tools.fmt import fmt_time
 from twolayer_tools.results import load_config, load_result_set
 
 CONF = ROOT / "asv.conf.json"
@@ -268,6 +269,13 @@ def test_the_forums_answer_is_tested_from_the_numbers(committed):
         assert f") {held} on {m.name}" in text, text
         for op in answer_model.LARGE_MATMULS:
             assert f"{op}: OpenBLAS " in text and ", MKL " in text, text
+        # where the gap sits: the large matmuls' sums per column, then the other nine lines'
+        where = answer_model.where_the_gap_is(m.seed)
+        assert where and where in text, text
+        for column in ("mkl_numpy", "mkl", "mkl_torch"):
+            big = sum(getattr(ln, column).value for ln in m.seed.ops if ln.op in answer_model.LARGE_MATMULS)
+            rest = sum(getattr(ln, column).value for ln in m.seed.ops if ln.op not in answer_model.LARGE_MATMULS)
+            assert fmt_time(big) in where.split("The other")[0] and fmt_time(rest) in where.split("The other")[1], where
     for m in measured(answer):
         if m.mkl is None:
             assert answer_model.forum_verdict(m) == ""

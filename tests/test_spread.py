@@ -4,7 +4,7 @@ import subprocess
 import pytest
 
 from conftest import TB, asv_env, clone_with_test_envs
-from twolayer_tools.spread import spread_table
+from twolayer_tools.spread import sampling_check, sampling_sd, spread_table
 
 SPREAD = [TB, "spread"]
 
@@ -21,6 +21,22 @@ def test_spread_table_counts_within_5_and_10_percent():
     assert lines[4].strip().startswith("x1.200  c")
     with pytest.raises(ValueError, match="no benchmark in common"):
         spread_table({("a",): 1.0}, {("b",): 1.0})
+
+
+def test_sampling_check_tells_sampling_error_from_a_host_that_moved():
+    stat = {"q_25": 0.9, "q_75": 1.1, "repeat": 16}
+    assert sampling_sd(stat) == pytest.approx(1.253 * __import__("math").log(1.1 / 0.9) / 1.349 / 4)
+    assert sampling_sd({"q_25": 0.9, "q_75": 1.1, "repeat": 3}) is None and sampling_sd(None) is None
+    keys = [(f"p{i}",) for i in range(10)]
+    groups = {k: "threads=1" for k in keys}
+    first = {k: (1.0, stat) for k in keys}
+    near = {k: (1.0 * (1.01 if i % 2 else 0.99), stat) for i, k in enumerate(keys)}
+    moved = {k: (1.3, stat) for k in keys}
+    [same] = sampling_check(first, near, groups)
+    assert "sd of log(B/A) 1.0 % over 10 points" in same and same.endswith("differ by their sampling error")
+    [far] = sampling_check(first, moved, groups)
+    assert "moved between the runs" in far
+    assert sampling_check(dict(list(first.items())[:5]), near, groups) == []   # too few points: no verdict
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +88,18 @@ def test_spread_runs_compares_two_finished_runs_and_counts_ticks():
     assert proc.returncode == 0, proc.stderr
     counts = [int(line.split(": ")[-1]) for line in proc.stdout.splitlines() if line.startswith("tick medians")]
     assert counts and counts[0] > 0 and counts[0] == counts[1], proc.stdout
+
+
+def test_spread_runs_says_whether_paired_ratios_differ_by_sampling_or_by_the_host():
+    """The committed paired-ratio runs of 6eef198: two back to back on a quiet host (run-q1, run-q2)
+    differ by their sampling error; the evening's two (run-a, run-b2) by more (docs/noise.md)."""
+    def verdict(a, b):
+        proc = subprocess.run([*SPREAD, "--runs", a, b, "-c", "6eef198", "-b", r"^ratios\."],
+                              cwd=ROOT, text=True, capture_output=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return next(line for line in proc.stdout.splitlines() if line.startswith("threads=1: run-to-run"))
+    assert verdict("repeats/run-q1", "repeats/run-q2").endswith("differ by their sampling error")
+    assert "moved between the runs" in verdict("repeats/run-a", "repeats/run-b2")
 
 
 def test_spread_pair_summarises_environment_ratios_on_identical_code():

@@ -61,6 +61,7 @@ class Line:
     mkl: object = None          # Record of NumPy+MKL, or None
     mkl_torch: object = None    # Record of torch beside it (the TORCH_BESIDE_MKL environment)
     mkl_claim: object = None    # claims.Claim of torch / NumPy+MKL (asv's test), or None
+    mkl_numpy: object = None    # Record of PyPI's NumPy in that same run (the TORCH_BESIDE_MKL environment)
 
     @property
     def factor(self):
@@ -232,6 +233,7 @@ def _add_mkl(settings, rs, mkl_env, torch_env):
         for ln in s.lines:
             ln.mkl = mkl.get(ln.bench, backend="numpy", **s.params)
             ln.mkl_torch = beside.get(ln.bench, backend="torch", **s.params)
+            ln.mkl_numpy = beside.get(ln.bench, backend="numpy", **s.params)
             if ln.mkl is not None and ln.mkl_torch is not None:
                 ln.mkl_claim = _claim_of(ln.op, ln.mkl, ln.mkl_torch)
 
@@ -362,10 +364,46 @@ def forum_verdict(m):
         ln = rows.get(op)
         if ln is None:
             continue
-        vals = [(who, r.value) for who, r in (("OpenBLAS", ln.numpy), ("MKL", ln.mkl), ("torch", ln.torch))
+        vals = [(who, r.value) for who, r in (("OpenBLAS", ln.mkl_numpy), ("MKL", ln.mkl), ("torch", ln.mkl_torch))
                 if r is not None and r.ok and is_number(r.value)]
         if len(vals) == 3:
             mm.append(f"{op}: " + ", ".join(f"{who} {fmt_time(v)}" for who, v in vals))
-    tail = f"; the two large matmuls, NumPy+OpenBLAS, NumPy+MKL, torch: {'; '.join(mm)}" if mm else ""
+    tail = (f"; the two large matmuls in that run, NumPy+OpenBLAS (PyPI), NumPy+MKL, torch: {'; '.join(mm)}"
+            if mm else "")
+    where = where_the_gap_is(s)
     return (f"The forum's answer (\"NumPy with MKL is quite close to PyTorch; with OpenBLAS it is slower\") "
-            f"{held} on {m.name} for the loop at the seed's settings. {verdicts}{tail}.")
+            f"{held} on {m.name} for the loop at the seed's settings. {verdicts}{tail}."
+            + (f" {where}" if where else ""))
+
+
+def _total(lines, column):
+    """Sum of the medians of `column` (a Line's Record attribute) over `lines`; None if one is missing."""
+    records = [getattr(ln, column) for ln in lines]
+    if not records or any(r is None or not r.ok or not is_number(r.value) for r in records):
+        return None
+    return sum(r.value for r in records)
+
+
+def where_the_gap_is(setting):
+    """How much of numpy's gap to torch MKL closes in the two large matmuls, and how much NumPy's BLAS
+    moves the other nine lines, per step, from the per-op medians of one run (``make bench-blas``:
+    PyPI's NumPy, NumPy+MKL and torch, rounds interleaved); '' where a median is missing. Sums of
+    medians timed apart: a per-step estimate, not a claim."""
+    big = [ln for ln in setting.ops if ln.op in LARGE_MATMULS]
+    rest = [ln for ln in setting.ops if ln.op not in LARGE_MATMULS]
+    sums = [(_total(big, c), _total(rest, c)) for c in ("mkl_numpy", "mkl", "mkl_torch")]
+    if len(big) != len(LARGE_MATMULS) or any(None in pair for pair in sums):
+        return ""
+    (ob, orest), (mk, mrest), (tb, trest) = sums
+    if ob > tb:
+        moved = (f"MKL closes {100 * (ob - mk) / (ob - tb):.0f} % of NumPy's gap to torch there" if mk < ob
+                 else f"MKL does not close NumPy's gap to torch there ({mk / ob:.2f}× slower than OpenBLAS)")
+    else:
+        moved = (f"NumPy+OpenBLAS is already {tb / ob:.2f}× faster than torch there, and MKL makes NumPy "
+                 + (f"{mk / ob:.2f}× slower" if mk >= ob else f"{ob / mk:.2f}× faster still"))
+    return (f"Per step (sums of the per-line medians), the two large matmuls take {fmt_time(ob)}, "
+            f"{fmt_time(mk)}, {fmt_time(tb)} (NumPy+OpenBLAS, NumPy+MKL, torch): {moved}. "
+            f"The other {len(rest)} lines take {fmt_time(orest)}, {fmt_time(mrest)}, {fmt_time(trest)}: "
+            + (f"NumPy's BLAS moves them {mrest / orest:.2f}×, so torch's {trest / orest:.2f}× there is "
+               f"per-call cost, not the BLAS." if 1 / CLOSE <= mrest / orest <= CLOSE else
+               f"NumPy's BLAS moves them {mrest / orest:.2f}× (torch's: {trest / orest:.2f}×)."))

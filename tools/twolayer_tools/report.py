@@ -58,6 +58,7 @@ def write(conf, machine=None, commit=None, envs=(), output=None, html_dir=None, 
     from .report_html import write_html
     rs = load_result_set(conf, machine, commit)
     report = build_report(rs, select_envs(rs, envs))
+    report.forum = forum(conf, rs)
     html_dir = html_dir or os.path.join(conf.html_dir, "report")
     _refuse_results(conf, output, html_dir)
     _emit(to_markdown(report), output, markdown)
@@ -66,6 +67,17 @@ def write(conf, machine=None, commit=None, envs=(), output=None, html_dir=None, 
     index = os.path.join(html_dir, "index.html")
     print(f"report: {index}", file=sys.stderr)
     return index
+
+
+def forum(conf, rs):
+    """The forum's answer tested on this machine (``answer_model.forum_verdict``) when the answer's
+    columns were all measured at the report's commit; '' otherwise (another commit, no NumPy+MKL)."""
+    from .answer_model import forum_verdict, machine_answer
+    m = machine_answer(conf, rs.machine)
+    sources = [s for s in (m.main, m.mkl, m.mkl_torch) if s is not None]
+    if m.missing or m.mkl is None or any(s.commit[:8] != rs.commit[:8] for s in sources):
+        return ""
+    return forum_verdict(m)
 
 
 def _sweep(conf, rs, png):
@@ -91,6 +103,7 @@ def run(args):
         return 0
     rs = load_result_set(conf, args.machine, args.commit)
     report = build_report(rs, select_envs(rs, args.env))
+    report.forum = forum(conf, rs)
     _refuse_results(conf, args.output)
     _emit(to_markdown(report), args.output, markdown=True)
     return 0

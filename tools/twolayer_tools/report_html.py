@@ -10,8 +10,8 @@ import re
 import shutil
 
 from .atomic import write_text
-from .report_md import (HEADLINE, HEADLINE_INTRO, INTRO, TITLE, headers, sources, split_rows, table_rows,
-                        to_markdown)
+from .report_md import (FORUM, FORUM_SOURCE, HEADLINE, HEADLINE_INTRO, INTRO, TITLE, headers, sources,
+                        split_rows, table_rows, to_markdown)
 from .report_explain import facts_lines
 from .report_model import SEED_KEY, headline_matrix, headlines, short_env, version_key
 from . import report_plots
@@ -133,6 +133,7 @@ def context(report, out_dir, scaling=None):
                      "facts": facts_lines(e.facts), "groups": groups})
     return {"title": TITLE, "machine": report.machine, "commit": report.commit[:8], "intro": INTRO,
             "sources": sources(lambda doc, anchor: DOCS_URL.format(doc=doc, anchor=anchor)),
+            "forum": report.forum, "forum_title": FORUM, "forum_source": FORUM_SOURCE,
             "headline": HEADLINE, "headline_intro": HEADLINE_INTRO, "matrix": _matrix(report), "ratio_plots": _ratio_plots(report, out_dir), "envs": envs,
             "scaling": ({"png": scaling[0], "env": scaling[1], "commit": scaling[2][:8]} if scaling else None)}
 

@@ -152,12 +152,19 @@ def headline_cells(h, report):
             fmt_time(h.group.step.get("numpy")), fmt_time(h.group.step.get("torch"))]
 
 
+FORUM = "The forum's answer, tested"
+FORUM_SOURCE = (" (From the seed's configuration on this machine: numpy and torch of the default environment, "
+                "NumPy+MKL beside PyPI's NumPy and torch in one `make bench-blas` run; the answer page shows it "
+                "line by line.)")
+
+
 def to_markdown(report):
     """The whole report as Markdown: contents and the headline first, then the sections."""
     anchor = Anchors()
     title = f"{TITLE} (machine `{report.machine}`, commit `{report.commit[:8]}`)"
     anchor(title)
     anchor("Contents")
+    forum_id = anchor(FORUM) if report.forum else None
     head_id = anchor(HEADLINE)
     env_ids, group_ids = [], {}
     for i, e in enumerate(report.envs):
@@ -167,7 +174,7 @@ def to_markdown(report):
     out = [f"# {title}", "", INTRO, "",
            "Where these rules are written: " + "; ".join(f"{what}: [{name}](docs/{url})"
                                                        for what, name, url in sources(lambda d, a: f"{d}.md#{a}")) + ".",
-           "", "## Contents", "", f"- [{HEADLINE}](#{head_id})"]
+           "", "## Contents", ""] + ([f"- [{FORUM}](#{forum_id})"] if forum_id else []) + [f"- [{HEADLINE}](#{head_id})"]
     for i, e in enumerate(report.envs):
         out.append(f"- [{e.env}](#{env_ids[i]}): "
                    + ", ".join(f"[{g.title}](#{group_ids[(i, g.key)]})" for g in e.groups))
@@ -181,6 +188,8 @@ def to_markdown(report):
             cells[0] = ""
         last = h.group.key
         rows.append(cells)
+    if report.forum:
+        out += ["", f"## {FORUM}", "", report.forum + FORUM_SOURCE]
     out += ["", f"## {HEADLINE}", "", HEADLINE_INTRO + " Each row links to its section.", "", markdown_table(HEADLINE_COLS, rows), ""]
     for e in report.envs:
         out += [f"## {e.env}", ""]

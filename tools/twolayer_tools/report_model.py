@@ -114,6 +114,7 @@ class Report:
     machine: str
     commit: str
     envs: list
+    forum: str = ""     # the forum's answer tested at this commit (answer_model.forum_verdict), or ""
 
 
 def _group_keys(index):

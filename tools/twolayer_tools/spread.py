@@ -14,8 +14,10 @@ by OLD -> NEW (e.g. numpy1.26.4 numpy2.4.6: torch's points beside two NumPys), t
 two medians, summarised per thread count.
 
 ``--runs`` compares two runs already made (two asv results folders, every environment, e.g. a
-``make bench`` in results/ and a second full-matrix run elsewhere) without running anything, and
-also counts the tick medians of each run (``ticks``).
+``make bench`` in results/ and a second full-matrix run elsewhere) without running anything, says
+per thread count whether the runs differ by more than their own samples predict (``sampling_check``:
+if not, more samples would tighten them; if so, the host moved between the runs), and counts the
+tick medians of each run (``ticks``).
 """
 import math
 import subprocess
@@ -36,10 +38,11 @@ TICK_S = 1e-4
 measure of the scheduler-tick artefact; one tick is 4 ms on these hosts)."""
 
 
-def medians(results_dir, machine=MACHINE, commit=None, with_env=False, bench=()):
+def medians(results_dir, machine=MACHINE, commit=None, with_env=False, bench=(), stats=False):
     """{(benchmark, params...[, environment]): median} for every finite result of one commit in an
     asv results directory: `commit`'s (a hash prefix naming one commit), else the only one there;
-    only benchmarks matching a `bench` regex. Every file is read strictly (a damaged one is BadInput)."""
+    only benchmarks matching a `bench` regex. Every file is read strictly (a damaged one is BadInput).
+    With `stats`, each value is (median, asv's stats of it: q_25, q_75, repeat ...)."""
     import itertools
     import re
     pattern = bench_regex(bench)
@@ -56,13 +59,53 @@ def medians(results_dir, machine=MACHINE, commit=None, with_env=False, bench=())
         for key in res.get_all_result_keys():
             params = res.get_result_params(key)
             values = res.get_result_value(key, params)
-            for combo, value in zip(itertools.product(*params) if params else [()], values):
+            found = res.get_result_stats(key, params) if stats else [None] * len(values)
+            for combo, value, stat in zip(itertools.product(*params) if params else [()], values, found):
                 if pattern and not (re.search(pattern, key)
                                     or re.search(pattern, f"{key}({', '.join(combo)})")):
                     continue
                 if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-                    out[(key, *combo, *((res.env_name,) if with_env else ()))] = value
+                    out[(key, *combo, *((res.env_name,) if with_env else ()))] = (value, stat) if stats else value
     return out
+
+
+def sampling_sd(stat):
+    """The standard error of log(median) that a point's own samples predict, from asv's stats:
+    sigma ~ ln(q75/q25) / 1.349 (a normal's IQR in sigmas), SE(median) ~ 1.253 sigma / sqrt(n).
+    None without quartiles or with fewer than 4 samples."""
+    try:
+        q25, q75, n = stat["q_25"], stat["q_75"], stat["repeat"]
+    except (TypeError, KeyError):
+        return None
+    if not (q25 and q75 and q25 > 0 and q75 >= q25 and n and n >= 4):
+        return None
+    return 1.253 * math.log(q75 / q25) / 1.349 / math.sqrt(n)
+
+
+def sampling_check(first, second, groups):
+    """Lines saying, per group, whether two runs' medians differ as much as their samples predict
+    (sd of log(B/A) against the rms of the two runs' standard errors) or more: the excess is what
+    moved between the runs (the host's state), not what more samples would remove."""
+    lines = []
+    for name in sorted(set(groups.values())):
+        pairs = []
+        for key in first.keys() & second.keys():
+            if groups.get(key) != name:
+                continue
+            (a, sa), (b, sb) = first[key], second[key]
+            se = [sampling_sd(sa), sampling_sd(sb)]
+            if None not in se:
+                pairs.append((math.log(b / a), math.hypot(*se)))
+        if len(pairs) < 8:
+            continue
+        observed = math.sqrt(sum(d * d for d, _ in pairs) / len(pairs))
+        expected = math.sqrt(sum(e * e for _, e in pairs) / len(pairs))
+        excess = math.sqrt(max(observed ** 2 - expected ** 2, 0.0))
+        verdict = ("the runs differ by their sampling error" if excess <= 0.5 * expected else
+                   f"{100 * excess:.1f} % of it moved between the runs (the host), more samples would not remove it")
+        lines.append(f"{name}: run-to-run sd of log(B/A) {100 * observed:.1f} % over {len(pairs)} points; "
+                     f"the samples predict {100 * expected:.1f} %: {verdict}")
+    return lines
 
 
 def param_names(results_dir):
@@ -173,18 +216,19 @@ def compare_runs(args):
         check_results_readable(str(results_dir))    # a damaged file anywhere: bad input, not a gap
     for results_dir in args.runs:
         machine = require_machine(str(results_dir), args.machine)
-        meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench)
+        meds = medians(results_dir, machine, args.commit, with_env=True, bench=args.bench, stats=True)
         if not meds:
             raise BadInput(f"no results of commit {args.commit or '(any)'} for machine {machine} in {results_dir}"
                            + (" matching -b" if args.bench else ""))
         runs.append(meds)
     groups = thread_groups(args.runs[0], runs[0])
     try:
-        lines, _ = spread_table(*runs, groups=groups)
+        lines, _ = spread_table(*({k: v[0] for k, v in meds.items()} for meds in runs), groups=groups)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    print("\n".join(lines))
+    print("\n".join(lines + sampling_check(*runs, groups)))
     for results_dir, meds, run_names in zip(args.runs, runs, names):
+        meds = {k: v[0] for k, v in meds.items()}
         found = ticks(meds, run_names)
         print(f"tick medians in {results_dir} (under {TICK_S * 1e6:.0f} µs at 1 thread, above at all cores): {len(found)}")
         for key in found:
