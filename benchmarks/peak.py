@@ -17,10 +17,11 @@ from .common import DTYPES, THREAD_COUNTS, set_threads, torch
 
 PEAK_SIZE = 2048
 """Side of the calibration GEMM: 2048³ is 17.2 GFLOP, 0.1-0.4 s per call in float64 on 2 cores."""
-PEAK_REPEATS = 5
-"""Timed calls of the calibration GEMM; the median is the peak."""
-PEAK_WARMUP = 2
-"""Untimed calls first: thread-pool start, page faults, the CPU's clock ramp."""
+PEAK_REPEATS = 3
+"""Timed calls of the calibration GEMM; the median is the peak (3, not 5, since the counts and
+pairs joined ``make bench``: its 20-minute budget)."""
+PEAK_WARMUP = 1
+"""An untimed call first: thread-pool start, page faults, the CPU's clock ramp."""
 PEAK_BACKENDS = BACKENDS
 
 
