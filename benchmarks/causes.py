@@ -7,6 +7,10 @@
   spends around the arithmetic (dispatch, checks, allocation).
 * ``MaskForms``: the mask line ``grad_h[h < 0] = 0`` in its alternative forms.
 
+Each runs one round (``CAUSE_ROUNDS``), not ``ops.PerOp``'s two: the exact "why" is the counts'
+split by library (``counts.InstructionsByLibrary``); these are its wall-clock side, and their
+second round was the minute ``make bench`` needed to stay within 20 (docs/methods.md).
+
 The method names of ``Overhead`` are the call kinds of the report's ``OP_CALLS``
 (tools/twolayer_tools/causes.py reads them by those names). Like the rest of the suite this module imports without
 torch and its parameters never depend on the installed versions.
@@ -40,12 +44,18 @@ def _operand(state, spec):
     return array.T if t == "T" else array
 
 
+CAUSE_ROUNDS = 1
+"""Rounds of the cause benchmarks (one process per point; asv's repeat gives its samples)."""
+
+
 class SameArrays(ShortCallTiming, PreparedOnce):
     """One matmul of the step on identical NumPy memory: ``np.dot`` vs ``torch.mm`` on from_numpy views.
 
     Timing as ``ops.PerOp`` (``common.ShortCallTiming``); the arrays are prepared once per
     parameter set (``common.PreparedOnce``).
     """
+
+    rounds = CAUSE_ROUNDS
 
     params = [list(BACKENDS), list(DTYPES), list(THREAD_COUNTS)]
     param_names = ["backend", "dtype", "threads"]
@@ -77,6 +87,8 @@ class Overhead(ShortCallTiming, PreparedOnce):
     arithmetic is a few nanoseconds, so what is measured is the library's fixed cost (plus
     the harness's ~0.1 us: the ``ready`` check, the same for both backends).
     """
+
+    rounds = CAUSE_ROUNDS
 
     params = [list(BACKENDS), list(DTYPES)]
     param_names = ["backend", "dtype"]
@@ -152,6 +164,8 @@ class MaskForms(ShortCallTiming, PreparedOnce):
     64x100 arrays (6,400 elements: below torch's 32,768-element threading threshold, so the
     thread count does not matter). A form that a backend lacks is skipped.
     """
+
+    rounds = CAUSE_ROUNDS
 
     params = [list(BACKENDS), list(MASK_FORMS), list(DTYPES)]
     param_names = ["backend", "form", "dtype"]
