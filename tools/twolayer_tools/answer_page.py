@@ -125,31 +125,23 @@ def context(answer, conf, html_dir):
 
 def render(answer, conf, html_dir):
     """The page's HTML from templates/answer.j2."""
-    import jinja2
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
-    return env.get_template("answer.j2").render(**context(answer, conf, html_dir))
+    from .site_assets import templates
+    return templates(page=True).get_template("answer.j2").render(**context(answer, conf, html_dir))
 
 
 def write(conf_path, html_dir, machine=None, answer=None):
     """Write `html_dir`/answer/ (its stylesheet, then index.html, each atomically) from the results
     of the asv configuration at `conf_path` (or the `answer` built from them); returns the page's
     path. Not a stage of its own: publish builds the whole site in one (``site_publish.build_site``)."""
-    from .atomic import oserror, write_text
+    from .atomic import write_folder
     conf = load_config(conf_path)
     target = Path(html_dir).absolute() / PAGE_DIR
     results = os.path.realpath(conf.results_dir)
     if os.path.realpath(target).startswith(results + os.sep):
         raise BadInput(f"refusing to write {str(target)!r} inside the results folder {results!r}")
     page = render(answer or answer_model.build(conf, machine), conf, html_dir)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise oserror(exc, "create the folder") from None
-    for name in STATIC:
-        write_text(target / name, (TEMPLATES / name).read_text(encoding="utf-8"))
-    return write_text(target / "index.html", page)
+    statics = [(name, (TEMPLATES / name).read_text(encoding="utf-8")) for name in STATIC]
+    return write_folder(target, statics + [("index.html", page)])
 
 
 # -- Markdown ----------------------------------------------------------------------------------------

@@ -99,6 +99,20 @@ def write_text(path, text, encoding="utf-8"):
     return write_bytes(path, text.encode(encoding))
 
 
+def write_folder(folder, files):
+    """Create `folder` and write `files` ((name, text) pairs) into it in order, each atomically (a
+    page's assets before the page that loads them); returns the last file's path."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise oserror(exc, "create the folder") from None
+    path = None
+    for name, text in files:
+        path = write_text(folder / name, text)
+    return path
+
+
 def _exchange(a, b):
     """Swap the paths `a` and `b` in one step; False where the system cannot."""
     try:

@@ -17,7 +17,6 @@ from .report_model import SEED_KEY, headline_matrix, headlines, short_env, versi
 from . import report_plots
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TEMPLATES = os.path.join(HERE, "templates")
 STATIC = os.path.join(HERE, "static")
 STATIC_FILES = ("report.css", "report.js")
 DOCS_URL = "../docs/{doc}.html#{anchor}"
@@ -89,11 +88,8 @@ def _matrix(report):
 
 
 def _environment():
-    import jinja2
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters["segments"] = segments
-    return env
+    from .site_assets import templates
+    return templates(page=True, segments=segments)
 
 
 def _ratio_plots(report, out_dir):

@@ -5,11 +5,15 @@ from pathlib import Path
 import jinja2
 
 
-def templates():
-    """The jinja2 environment of the package's templates (autoescaped HTML)."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("twolayer_tools", "templates"),
-                              autoescape=jinja2.select_autoescape(("html",)),
-                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+def templates(page=False, **filters):
+    """The jinja2 environment of the package's templates, the only one: autoescaped HTML, an
+    undefined name an error. `page`: a whole page, whose block tags leave no blank lines
+    (trim_blocks, lstrip_blocks); `filters`: the page's own filters."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("twolayer_tools", "templates"), autoescape=True,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=page, lstrip_blocks=page)
+    env.filters.update(filters)
+    return env
 
 
 def static_file(name):

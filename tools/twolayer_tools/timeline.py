@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import options
-from .atomic import oserror, write_text
+from .atomic import write_folder
 from .errors import BadInput
 from .fmt import fmt_count, fmt_time, markdown_table
 from .release_lines import RESULTS_DIR, check_release_inputs
@@ -76,10 +76,8 @@ def _commits_by_threads(data):
 
 def render(data):
     """The page (index.html; the data inline, so it also opens from disk beside timeline.js)."""
-    import jinja2
-    env = jinja2.Environment(loader=jinja2.PackageLoader(__package__, "templates"),
-                             autoescape=True, keep_trailing_newline=True, trim_blocks=True,
-                             lstrip_blocks=True)
+    from .site_assets import templates
+    env = templates(page=True)
     claims = [s for s in data["steps"] if s["claim"]]
     doubtful = [s for s in data["steps"] if not s["claim"]]
     items = lambda steps: [(_step_class(s), step_text(s)) for s in steps]   # noqa: E731
@@ -113,13 +111,7 @@ def write(config=None, html_dir=None, machine=None):
         return None
     page = render(build(rconf, machine, config))
     out = Path(html_dir) if html_dir else Path(load_config(config).html_dir)
-    folder = out / TIMELINE_DIR
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise oserror(exc, "create the folder") from None
-    write_text(folder / SCRIPT, static_script())
-    return write_text(folder / "index.html", page)
+    return write_folder(out / TIMELINE_DIR, [(SCRIPT, static_script()), ("index.html", page)])
 
 
 def changes_table(data, top):
