@@ -106,17 +106,33 @@ def test_committed_facts_belong_to_the_results_beside_them():
             elif runs:
                 runs = [max(runs, key=_started)]
             for res in runs:
-                verdict = facts_match_run(facts, str(res))
+                verdict = facts_match_run(facts, str(res), same_run=True)
                 assert verdict, f"{facts_file.relative_to(ROOT)} vs {res.name}: {verdict.reason}"
                 checked += 1
     assert checked
 
 
+def test_results_facts_name_each_environments_newest_run():
+    """`make bench` probes every environment it measured after the run, so in results/ each
+    environment's facts belong to its newest results file, the one the report and the answer quote."""
+    for facts_file in sorted((ROOT / "results").glob("*/facts/*.facts")):
+        folder, env = facts_file.parent.parent, facts_file.stem
+        runs = sorted(folder.glob(f"*-{env}.json"))
+        if not runs:
+            continue
+        newest = max(runs, key=_started)
+        verdict = facts_match_run(json.loads(facts_file.read_text()), str(newest), same_run=True)
+        assert verdict, f"{facts_file.relative_to(ROOT)} vs {newest.name}: {verdict.reason}"
+
+
 # -- facts: which run -----------------------------------------------------------------------------
 
-def _facts(simd_level="AVX-512", when="2026-11-30T18:15:07+00:00", machine=None, cores=2):
+def _facts(simd_level="AVX-512", when="2026-11-30T18:15:07+00:00", machine=None, cores=2, measured=None):
+    run = {"machine": machine, "commit": "f12b88dd"} if machine else {}
+    if measured:
+        run = {"machine": "kvm-epyc-2core", "commit": "f12b88dd", **run, "measured": measured}
     return {"collected_at": when, "cpu": {"model": "AMD EPYC", "logical_cores": cores, "simd_level": simd_level},
-            **({"run": {"machine": machine, "commit": "f12b88dd"}} if machine else {})}
+            **({"run": run} if run else {})}
 
 
 def _results(started_ms, cpu="AMD EPYC (Zen 4, AVX-512), 2 vCPU KVM", machine="kvm-epyc-2core"):
@@ -155,6 +171,28 @@ def test_load_facts_for_run_refuses_facts_of_another_host(tmp_path):
     assert load_facts_for_run(str(tmp_path), "kvm-epyc-2core", "env", run) is None
     (folder / "facts" / "env.facts").write_text(json.dumps(_facts()))
     assert load_facts_for_run(str(tmp_path), "kvm-epyc-2core", "env", run)["cpu"]["simd_level"] == "AVX-512"
+
+
+def test_facts_of_another_run_are_not_quoted(tmp_path):
+    """Facts name the run they were probed after (commit and measurement window, to the second):
+    those of another run of the same host, even minutes apart, are refused; older facts without a
+    window are matched by their commit."""
+    folder = tmp_path / "kvm-epyc-2core"
+    (folder / "facts").mkdir(parents=True)
+    (folder / "machine.json").write_text(json.dumps(
+        {"machine": "kvm-epyc-2core", "cpu": "AMD EPYC (Zen 4, AVX-512), 2 vCPU KVM", "num_cpu": "2", "version": 1}))
+    run = _results(NOV30_2250)
+    this = "2026-11-30T23:30:00+00:00"
+    cases = [(_facts(measured=[this, this]), True),
+             (_facts(measured=["2026-11-30T22:40:00+00:00", "2026-11-30T22:45:00+00:00"]), False),
+             (_facts(machine="kvm-epyc-2core"), True),                # no window: the commit decides
+             ({**_facts(machine="kvm-epyc-2core"), "run": {"machine": "kvm-epyc-2core", "commit": "6eef1983"}}, False)]
+    for facts, quoted in cases:
+        (folder / "facts" / "env.facts").write_text(json.dumps(facts))
+        assert (load_facts_for_run(str(tmp_path), "kvm-epyc-2core", "env", run) is not None) == quoted, facts
+        assert load_facts_for_run(str(tmp_path), "kvm-epyc-2core", "env", run, same_run=False) is not None
+    verdict = facts_match_run(cases[1][0], run, same_run=True)
+    assert "facts of the run measured 2026-11-30 22:40-22:45" in verdict.reason, verdict.reason
 
 
 # -- bench: one host kind per machine name --------------------------------------------------------

@@ -1,4 +1,5 @@
-"""tools/numpy-blas-wheel's logic, without a real build: arguments, the cache decision, skips."""
+"""tools/numpy-blas-wheel's logic, without a real build: arguments, the cache decision, skips,
+the RPATH repair (on a small library compiled here)."""
 import importlib.machinery
 import importlib.util
 import json
@@ -197,6 +198,63 @@ def test_openblas_pc_loses_the_build_rpath(nbw, tmp_path, monkeypatch):
     assert "-rpath" not in pc and "Libs: ${libdir}/libscipy_openblas.so\n" in pc
     assert "Libs.private: ${extralib}" in pc
     assert env["PKG_CONFIG_PATH"] == str(venv / "pkgconfig")
+
+
+def _dynamic(so):
+    """The (tag, value) pairs of readelf -d's RPATH and RUNPATH lines."""
+    out = subprocess.run(["readelf", "-d", str(so)], check=True, capture_output=True, text=True).stdout
+    return [(line.split()[1], line.split("[", 1)[1].rstrip("]")) for line in out.splitlines()
+            if "(RPATH)" in line or "(RUNPATH)" in line]
+
+
+def test_repair_leaves_the_recipe_rpath_alone_in_the_wheel(nbw, tmp_path):
+    """A wheel built the way meson leaves numpy's (our RPATH, then the build venv's folder) comes
+    out with one DT_RPATH entry, a RECORD that matches its files, and unchanged the second time."""
+    import base64
+    import hashlib
+    import shutil
+    import zipfile
+    assert shutil.which("gcc") and shutil.which("readelf"), "the test compiles a shared library"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    *nbw.REPAIR_TOOLS], check=True)
+    rpath = nbw.BLASES["openblas"]["rpath"]
+    tree = tmp_path / "tree"
+    core = tree / "numpy" / "_core"
+    core.mkdir(parents=True)
+    (tmp_path / "x.c").write_text("int twolayer(void) { return 1; }\n")
+    dead = str(tmp_path / "build-x" / "venv" / "lib")
+    for name, flags in (("_multiarray_umath.so", [f"-Wl,-rpath,{rpath}:{dead}"]),   # as meson leaves it
+                        ("_simd.so", [f"-Wl,-rpath,{rpath}"]),                       # already right
+                        ("_plain.so", [])):                                         # no RPATH at all
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", core / name, tmp_path / "x.c",
+                        "-Wl,--disable-new-dtags", *flags], check=True)
+    info = tree / "numpy-2.4.6.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 2.4.6\n")
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n"
+                                "Tag: cp311-cp311-linux_x86_64\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run([venv / "bin" / "python", "-m", "wheel", "pack", "-d", out, tree], check=True)
+    (wheel,) = out.glob("numpy-*.whl")
+    assert nbw.repair_rpath(venv, wheel, rpath, None) == 1
+    (wheel,) = out.glob("numpy-*.whl")      # the same name, rewritten in place
+    check = tmp_path / "check"
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(check)
+        record = z.read("numpy-2.4.6.dist-info/RECORD").decode()
+    assert _dynamic(check / "numpy/_core/_multiarray_umath.so") == [("(RPATH)", rpath)]
+    assert _dynamic(check / "numpy/_core/_simd.so") == [("(RPATH)", rpath)]
+    assert _dynamic(check / "numpy/_core/_plain.so") == []
+    for line in record.splitlines():
+        path, digest, _ = line.rsplit(",", 2)
+        if digest:
+            h = base64.urlsafe_b64encode(hashlib.sha256((check / path).read_bytes()).digest()).rstrip(b"=")
+            assert digest == "sha256=" + h.decode(), path
+    before = wheel.read_bytes()
+    assert nbw.repair_rpath(venv, wheel, rpath, None) == 0 and wheel.read_bytes() == before
 
 
 def test_mkl_prepare_links_rt_and_drops_pkg_config(nbw, tmp_path):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from twolayer import problem
 from twolayer.backends import BACKENDS, VARIANTS
 
-from . import causes
+from . import causes, claims
 from .compare import compare_records
 from .errors import BadInput
 from .facts import load_facts_for_run
@@ -60,7 +60,7 @@ class Line:
     counts: dict = field(default_factory=dict)   # backend -> instructions per call (1 thread)
     mkl: object = None          # Record of NumPy+MKL, or None
     mkl_torch: object = None    # Record of torch beside it (the TORCH_BESIDE_MKL environment)
-    mkl_claim: object = None    # claims.Claim of torch / NumPy+MKL (asv's test), or None
+    mkl_claim: object = None    # claims.Claim of torch / NumPy+MKL (_add_mkl), or None
     mkl_numpy: object = None    # Record of PyPI's NumPy in that same run (the TORCH_BESIDE_MKL environment)
 
     @property
@@ -227,14 +227,25 @@ def _settings(rs, env):
 
 
 def _add_mkl(settings, rs, mkl_env, torch_env):
-    """NumPy+MKL beside each row, with asv's test against torch of `torch_env` (same run)."""
+    """NumPy+MKL beside each row, with torch of `torch_env` (same run, torch as shipped) beside it.
+
+    The claim torch/NumPy+MKL is the NumPy+MKL environment's paired ratio (torch and NumPy+MKL
+    alternated in its processes: ``ratios``) where pairs carry claims; else asv's test on the two
+    environments' medians. Medians of two environments come from two processes each, and MKL's
+    per-process spread is wider than those processes show (docs/mkl.md), so a pair wins."""
     mkl, beside = Index(rs.records(mkl_env)), Index(rs.records(torch_env))
     for s in settings:
         for ln in s.lines:
             ln.mkl = mkl.get(ln.bench, backend="numpy", **s.params)
             ln.mkl_torch = beside.get(ln.bench, backend="torch", **s.params)
             ln.mkl_numpy = beside.get(ln.bench, backend="numpy", **s.params)
-            if ln.mkl is not None and ln.mkl_torch is not None:
+            paired = None
+            if claims.pairs_carry_claims(s.params):
+                op = causes.STEP if ln.op == LOOP else ln.op
+                paired = claims.paired_claim(mkl.get(causes.PAIRED, op=op, **s.params))
+            if paired is not None:
+                ln.mkl_claim = paired
+            elif ln.mkl is not None and ln.mkl_torch is not None:
                 ln.mkl_claim = _claim_of(ln.op, ln.mkl, ln.mkl_torch)
 
 
@@ -299,6 +310,13 @@ def basis(claim):
     return "asv's test on the medians" + (f", {claim.reason}" if claim.reason else "")
 
 
+def paired_where(claim, env):
+    """How a claim was paired, for the forum's verdict: in one process of `env`, or not at all."""
+    if claim.basis == "paired":
+        return f"torch and NumPy alternated in the processes of {env}, paired ratio IQR {claim.low:.2f}–{claim.high:.2f}"
+    return "asv's test on the medians of two environments' processes, nothing paired"
+
+
 def largest(setting):
     """The claimed line with the largest factor, or None."""
     claimed = [ln for ln in setting.ops if ln.factor is not None]
@@ -333,8 +351,9 @@ def sentence(m):
         by_line += f"; not claimed: {', '.join(unclaimed)}"
     mkl = ""
     if m.mkl is not None and loop.mkl_claim is not None:
-        mkl = (f". With NumPy+MKL (commit {m.mkl.commit[:8]}), the loop: "
-               f"{versus(loop.mkl_claim, 'NumPy+MKL', 'torch')}")
+        mc = loop.mkl_claim
+        mkl = (f". With NumPy+MKL (commit {m.mkl.commit[:8]}), the loop: {versus(mc, 'NumPy+MKL', 'torch')}"
+               + (f" ({basis(mc)})" if mc.claimed else ""))
     return head + by_line + mkl + "."
 
 
@@ -355,9 +374,10 @@ def forum_verdict(m):
     gap = None if not is_number(mk.ratio) or mk.ratio <= 0 else max(mk.ratio, 1 / mk.ratio)
     close = gap is not None and (not mk.claimed or gap <= CLOSE)
     held = {(True, True): "holds", (False, False): "does not hold"}.get((close, slower), "half holds")
-    verdicts = (f"NumPy+MKL close to torch: {'yes' if close else 'no'} ({versus(mk, 'NumPy+MKL', 'torch')}); "
+    verdicts = (f"NumPy+MKL close to torch: {'yes' if close else 'no'} ({versus(mk, 'NumPy+MKL', 'torch')}; "
+                f"{paired_where(mk, 'the NumPy+MKL environment')}); "
                 f"NumPy+OpenBLAS slower than torch: {'yes' if slower else 'no'} "
-                f"({versus(ob, 'NumPy+OpenBLAS', 'torch')})")
+                f"({versus(ob, 'NumPy+OpenBLAS', 'torch')}; {paired_where(ob, 'the default environment')})")
     rows = {ln.op: ln for ln in s.ops}
     mm = []
     for op in LARGE_MATMULS:

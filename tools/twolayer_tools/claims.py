@@ -67,6 +67,14 @@ class Claim:
         return f"torch/numpy ~{self.ratio:.2f}, not claimed ({self.reason or 'asv finds no difference'})"
 
 
+def pairs_carry_claims(params):
+    """Whether a paired ratio carries the claim at `params` (a point's parameters): at 1 thread
+    only. Above it the pairs run with both pools asleep between calls (two pools in one process
+    would fight), so each torch call wakes its workers, a cost neither library pays alone: those
+    ratios are shown, not claimed, and the claim is asv's test on the medians."""
+    return params.get("threads", 1) == 1
+
+
 def paired_claim(record):
     """The Claim of a paired-ratio Record (``ratios.TorchOverNumpy.track_ratio``), or None."""
     if record is None or not record.ok or not is_number(record.value):

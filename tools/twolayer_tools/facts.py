@@ -42,9 +42,14 @@ def load_facts(results_dir, machine, env_name):
 
 
 def collect(conf, machine, force=False):
-    """Probe every built environment of `conf` for `machine`'s results; write one facts file each
-    (an existing one is kept unless `force`, or unless it was collected on another host kind:
-    ``same_host``). Each names the machine and the commit of the environment's newest results.
+    """Probe every built environment of `conf` for `machine`'s results; write one facts file each.
+
+    An existing file is kept, unless `force`, while it was probed on this host kind (``same_host``)
+    and the environment has no run it does not name that ended within MAX_GAP. So after `make
+    bench` every environment the run measured is probed again, and its facts name that run:
+    machine, commit and measurement window (``run.measured``). A probe long after an
+    environment's newest run (no window recorded) is quoted for no run
+    (``facts_match_run(same_run=True)``).
 
     Returns the environments whose probe failed (each reported in one line; nothing written)."""
     from asv.environment import get_environments
@@ -58,11 +63,14 @@ def collect(conf, machine, force=False):
         path = facts_path(conf.results_dir, machine, env.name)
         if not os.path.exists(python):
             continue
+        commit, window = newest_run(conf.results_dir, machine, env.name)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        recent = window is not None and now - window[1] <= MAX_GAP
         if os.path.exists(path) and not force:
             old = load_facts(conf.results_dir, machine, env.name)
-            if old is not None and same_host(old, current_cpu()):
-                continue
-        commit = newest_commit(conf.results_dir, machine, env.name)
+            if old is not None and same_host(old, current_cpu()) and (
+                    not recent or _recorded_window(old) == _seconds(window)):
+                continue    # they name the newest run, or no run since is recent enough to name
         run_args = ["--machine", machine] + (["--commit", commit] if commit else [])
         proc = subprocess.run([python, str(PROBE), *run_args], capture_output=True, text=True, timeout=300,
                               cwd=root, env=dict(os.environ, PYTHONPATH=root))
@@ -71,10 +79,13 @@ def collect(conf, machine, force=False):
             print(f"twolayer-bench facts: {env.name}: probe failed: {tail}", file=sys.stderr)
             failed.append(env.name)
             continue
+        data = json.loads(proc.stdout)
+        if recent:
+            data.setdefault("run", {})["measured"] = [t.isoformat() for t in _seconds(window)]
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            f.write(proc.stdout)
+            f.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
         os.replace(tmp, path)
         print(f"facts: {path}")
     return failed
@@ -82,7 +93,13 @@ def collect(conf, machine, force=False):
 
 def newest_commit(results_dir, machine, env_name):
     """The commit of `env_name`'s most recently measured results file on `machine`, or None."""
-    best = (None, None)
+    return newest_run(results_dir, machine, env_name)[0]
+
+
+def newest_run(results_dir, machine, env_name):
+    """(commit, (first, last) measurement time) of `env_name`'s most recently measured results file
+    on `machine`; (None, None) without one, the window None when the file records no times."""
+    best = (None, None, None)
     for path in glob.glob(os.path.join(results_dir, machine, f"*-{env_name}.json")):
         try:
             with open(path, encoding="utf-8") as f:
@@ -92,8 +109,22 @@ def newest_commit(results_dir, machine, env_name):
         window = measured_window(data)
         when = window[1] if window else None
         if best[0] is None or (when is not None and (best[1] is None or when > best[1])):
-            best = (data.get("commit_hash"), when)
-    return best[0]
+            best = (data.get("commit_hash"), when, window)
+    return (best[0], best[2]) if best[0] is not None else (None, None)
+
+
+def _seconds(window):
+    """`window` ((first, last) datetimes) to the second, as facts record it."""
+    return tuple(t.replace(microsecond=0) for t in window)
+
+
+def _recorded_window(facts):
+    """The measurement window of the run `facts` were probed after (``run.measured``), or None."""
+    measured = (facts.get("run") or {}).get("measured")
+    if not isinstance(measured, list) or len(measured) != 2:
+        return None
+    window = tuple(_to_datetime(t) for t in measured)
+    return None if None in window else window
 
 
 # -- which run facts belong to ---------------------------------------------------------------------
@@ -172,7 +203,7 @@ def _run_parts(run):
     return {}, (when, when), None
 
 
-def facts_match_run(facts, run, *, machine_info=None, max_gap=MAX_GAP, same_commit=False):
+def facts_match_run(facts, run, *, machine_info=None, max_gap=MAX_GAP, same_commit=False, same_run=False):
     """Whether `facts` (a facts file's dict) were collected on the host, and near the time, of `run`.
 
     `run` is a results file (its path, its JSON dict or an asv Results object), a machine params dict
@@ -185,7 +216,10 @@ def facts_match_run(facts, run, *, machine_info=None, max_gap=MAX_GAP, same_comm
       AVX2) is the one that text claims, their logical cores are its ``num_cpu``;
     - time: collected within `max_gap` of the run's measurements (``started_at``; asv's ``date`` is
       the commit's);
-    - commit: with `same_commit`, the facts name the run's commit.
+    - commit: with `same_commit`, the facts name the run's commit;
+    - run: with `same_run`, the facts were probed after this very run: they name its commit and,
+      where they record one (``run.measured``, since 2026-12-07), its measurement window to the
+      second; older facts name the run by its commit and the time check above.
 
     Returns a FactsMatch: truthy when they belong; ``.reason`` names the first check that failed."""
     from .hosts import claimed_simd
@@ -216,13 +250,21 @@ def facts_match_run(facts, run, *, machine_info=None, max_gap=MAX_GAP, same_comm
     if same_commit and commit and recorded.get("commit") and not str(commit).startswith(recorded["commit"][:8]) \
             and not str(recorded["commit"]).startswith(str(commit)[:8]):
         return FactsMatch(False, f"facts of commit {recorded['commit'][:8]}, results of {str(commit)[:8]}")
+    if same_run:
+        if commit and recorded.get("commit") and not str(recorded["commit"]).startswith(str(commit)[:8]):
+            return FactsMatch(False, f"facts of commit {recorded['commit'][:8]}, results of {str(commit)[:8]}")
+        had = _recorded_window(facts)
+        if had is not None and window is not None and _seconds(window) != had:
+            return FactsMatch(False, f"facts of the run measured {had[0]:%Y-%m-%d %H:%M}-{had[1]:%H:%M}, "
+                                     f"results measured {window[0]:%Y-%m-%d %H:%M}-{window[1]:%H:%M} UTC")
     return FactsMatch(True)
 
 
-def load_facts_for_run(results_dir, machine, env_name, run, **kwargs):
+def load_facts_for_run(results_dir, machine, env_name, run, same_run=True, **kwargs):
     """``load_facts`` for the results `run` (see facts_match_run) of `env_name` on `machine`: the
-    facts, or None when there are none or they come from another host or time. The machine's
-    machine.json completes what `run` lacks."""
+    facts, or None when there are none or they come from another host, time or run (`same_run`:
+    the facts were probed after the very run that wrote `run`). The machine's machine.json
+    completes what `run` lacks."""
     facts = load_facts(results_dir, machine, env_name)
     if facts is None:
         return None
@@ -233,7 +275,7 @@ def load_facts_for_run(results_dir, machine, env_name, run, **kwargs):
         info.pop("version", None)
     except (OSError, ValueError):
         pass
-    return facts if facts_match_run(facts, run, machine_info=info, **kwargs) else None
+    return facts if facts_match_run(facts, run, machine_info=info, same_run=same_run, **kwargs) else None
 
 
 def current_cpu():

@@ -143,10 +143,7 @@ def build_report(result_set, envs, factor=1.0):
                       index.get(causes.PER_OP.format(op=op), backend="torch", **want)) for op in problem.OP_NAMES]
             verdicts = compare_records(pairs, factor=factor)
             rows, asleep = [], {}
-            # Above 1 thread the pairs run with both pools asleep between calls (two pools in one
-            # process would fight): each torch call then wakes its workers, which neither library
-            # pays alone. Those ratios are shown, not claimed; the claim is asv's test there.
-            one_thread = want.get("threads", 1) == 1
+            one_thread = claims.pairs_carry_claims(want)
             for (op, a, b), v in zip(pairs, verdicts):
                 row = OpRow(op, a, b, v.ratio, v.mark in "+-")
                 paired = claims.paired_claim(index.get(causes.PAIRED, op=op, **want))
