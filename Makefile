@@ -62,12 +62,15 @@ bench: tools
 # three environments differ only in TWOLAYER_NUMPY_BLAS, which -E's exclusions cannot tell apart,
 # and they are measured together, rounds interleaved (docs/mkl.md).
 BLAS_NUMPY := 2.4.6
+# Nothing pairs NumPy+MKL with torch as shipped (another environment), so each side's median must
+# carry the process-to-process spread: the time benchmarks run BLAS_ROUNDS rounds (docs/mkl.md).
+BLAS_ROUNDS ?= 8
 bench-blas: tools
 	@test -z "$(ENV)" || { echo "make bench-blas: ENV= is not supported: the three environments run together" >&2; exit 2; }
 	tools/ensure-valgrind
 	for blas in mkl openblas; do $(BIN)/python tools/numpy-blas-wheel $$blas --numpy $(BLAS_NUMPY) --build-only || exit 1; done
-	$(TB) bench --config asv.mkl.conf.json --no-publish $(if $(MACHINE),--machine "$(MACHINE)") $${BENCH:+-b "$$BENCH"} \
-	  $(if $(FRESH),--fresh) -- $(ASV_ARGS); \
+	$(TB) bench --config asv.mkl.conf.json --no-publish --rounds $(BLAS_ROUNDS) $(if $(MACHINE),--machine "$(MACHINE)") \
+	  $${BENCH:+-b "$$BENCH"} $(if $(FRESH),--fresh) -- $(ASV_ARGS); \
 	status=$$?; $(TB) publish || exit; exit $$status
 
 test: tools

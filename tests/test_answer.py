@@ -90,7 +90,7 @@ def expected_claim(rs, env, line, want, torch_env=None):
     """The claim the claims module gives this row, found from the results without answer_model."""
     numpy = record(rs, env, line.bench, backend="numpy", **want)
     torch = record(rs, torch_env or env, line.bench, backend="torch", **want)
-    if want["threads"] == 1:      # the pairs of `env` (NumPy+MKL against torch in its own processes)
+    if want["threads"] == 1 and torch_env is None:
         op = causes.STEP if line.op == answer_model.LOOP else line.op
         paired = claims.paired_claim(record(rs, env, causes.PAIRED, op=op, **want))
         if paired is not None:

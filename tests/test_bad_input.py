@@ -181,6 +181,8 @@ WRONG = {
     "factor-below-1": (["compare-envs", A, B, "--factor", "0.5"], "--factor"),
     "factor-1": (["compare-backends", "--factor", "1"], "--factor"),
     "factor-text": (["compare-backends", "-f", "fast"], "--factor"),
+    "rounds-0": (["bench", "--rounds", "0"], "--rounds"),
+    "rounds-text": (["bench", "--rounds", "many"], "--rounds"),
     "gate-factor-nan": (["gate", "HEAD~1", "--factor", "nan"], "--factor"),
     "backend-unknown": (["compare-backends", "--base", "cupy"], "unknown backend 'cupy'"),
     "other-unknown": (["compare-backends", "--other", "jax"], "unknown backend 'jax'"),

@@ -367,3 +367,35 @@ def test_environments_are_distinct_from_the_default_ones():
     # own folders under .asv/env (the env var is part of the folder's hash), never the default's
     assert not {e.dir_name for e in blas} & {e.dir_name for e in main}
     assert len({e.dir_name for e in blas}) == 3
+
+
+def test_more_rounds_reach_the_time_benchmarks_only():
+    """bench --rounds (make bench-blas): the time benchmarks get N rounds; the benchmarks measured
+    once per environment (a setup_cache: counts, ratios) keep their own, or asv would give each
+    round the one cached measurement (N copies as N samples); the caller's patterns still apply,
+    parameters included."""
+    import re
+    sys.path.insert(0, str(ROOT / "tools"))
+    from twolayer_tools.results import load_config
+    from twolayer_tools.selection import split_for_rounds, suite_benchmarks
+    conf = load_config(str(ROOT / "asv.mkl.conf.json"))
+    suite = suite_benchmarks(conf)
+
+    def picked(regex, names):
+        return [] if regex is None else [n for n in names if re.search(regex, n)]
+
+    timed, rest = split_for_rounds(conf, [r"^(ops\.PerOp\.|loop\.Loop\.time_train|ratios\.)"])
+    assert sorted(picked(timed, suite)) == sorted(["loop.Loop.time_train"] + [n for n in suite if n.startswith("ops.PerOp.")])
+    assert picked(rest, suite) == ["ratios.TorchOverNumpy.track_ratio"]
+    every, others = split_for_rounds(conf, [])
+    assert all(suite[n]["type"] == "time" and not suite[n].get("setup_cache_key") for n in picked(every, suite))
+    assert {"counts.Instructions.track_instructions", "ratios.TorchOverNumpy.track_ratio"} <= set(picked(others, suite))
+    assert set(picked(every, suite)) | set(picked(others, suite)) == set(suite)
+    one, none = split_for_rounds(conf, [r"ops.PerOp.time_h\('numpy'"])
+    assert none is None
+    assert re.search(one, "ops.PerOp.time_h('numpy', 'naive', 'float64', 1)")
+    assert not re.search(one, "ops.PerOp.time_h('torch', 'naive', 'float64', 1)")
+    assert not re.search(one, "ops.PerOp.time_h_relu('numpy', 'naive', 'float64', 1)")
+    text = (ROOT / "Makefile").read_text()
+    recipe = text[text.index("\nbench-blas:"):].split("\n\n")[0]
+    assert "--rounds $(BLAS_ROUNDS)" in recipe

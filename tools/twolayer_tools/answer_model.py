@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from twolayer import problem
 from twolayer.backends import BACKENDS, VARIANTS
 
-from . import causes, claims
+from . import causes
 from .compare import compare_records
 from .errors import BadInput
 from .facts import load_facts_for_run
@@ -60,7 +60,7 @@ class Line:
     counts: dict = field(default_factory=dict)   # backend -> instructions per call (1 thread)
     mkl: object = None          # Record of NumPy+MKL, or None
     mkl_torch: object = None    # Record of torch beside it (the TORCH_BESIDE_MKL environment)
-    mkl_claim: object = None    # claims.Claim of torch / NumPy+MKL (_add_mkl), or None
+    mkl_claim: object = None    # claims.Claim of torch / NumPy+MKL (asv's test, _add_mkl), or None
     mkl_numpy: object = None    # Record of PyPI's NumPy in that same run (the TORCH_BESIDE_MKL environment)
 
     @property
@@ -227,25 +227,18 @@ def _settings(rs, env):
 
 
 def _add_mkl(settings, rs, mkl_env, torch_env):
-    """NumPy+MKL beside each row, with torch of `torch_env` (same run, torch as shipped) beside it.
+    """NumPy+MKL beside each row, with asv's test against torch of `torch_env` (same run).
 
-    The claim torch/NumPy+MKL is the NumPy+MKL environment's paired ratio (torch and NumPy+MKL
-    alternated in its processes: ``ratios``) where pairs carry claims; else asv's test on the two
-    environments' medians. Medians of two environments come from two processes each, and MKL's
-    per-process spread is wider than those processes show (docs/mkl.md), so a pair wins."""
+    Nothing pairs the two: torch in the NumPy+MKL environment runs NumPy's MKL (docs/mkl.md, the
+    hazards), so its pairs compare MKL with itself; torch as shipped lives in `torch_env`. asv's
+    test then weighs as many processes per side as the run gave each point (``bench --rounds``)."""
     mkl, beside = Index(rs.records(mkl_env)), Index(rs.records(torch_env))
     for s in settings:
         for ln in s.lines:
             ln.mkl = mkl.get(ln.bench, backend="numpy", **s.params)
             ln.mkl_torch = beside.get(ln.bench, backend="torch", **s.params)
             ln.mkl_numpy = beside.get(ln.bench, backend="numpy", **s.params)
-            paired = None
-            if claims.pairs_carry_claims(s.params):
-                op = causes.STEP if ln.op == LOOP else ln.op
-                paired = claims.paired_claim(mkl.get(causes.PAIRED, op=op, **s.params))
-            if paired is not None:
-                ln.mkl_claim = paired
-            elif ln.mkl is not None and ln.mkl_torch is not None:
+            if ln.mkl is not None and ln.mkl_torch is not None:
                 ln.mkl_claim = _claim_of(ln.op, ln.mkl, ln.mkl_torch)
 
 
@@ -314,7 +307,7 @@ def paired_where(claim, env):
     """How a claim was paired, for the forum's verdict: in one process of `env`, or not at all."""
     if claim.basis == "paired":
         return f"torch and NumPy alternated in the processes of {env}, paired ratio IQR {claim.low:.2f}–{claim.high:.2f}"
-    return "asv's test on the medians of two environments' processes, nothing paired"
+    return "asv's test on the medians of two environments, nothing paired"
 
 
 def largest(setting):

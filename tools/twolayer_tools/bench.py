@@ -21,6 +21,7 @@ from .errors import BadInput, FINDING
 from .hosts import check_machine_host
 from .results import (asv_machine_name, check_results_readable, check_suite_selection, derived_config,
                       load_config)
+from .selection import split_for_rounds
 # Moved to asvcmd/hosts (asv access); re-exported until every caller imports them from there.
 from .asvcmd import MEASURED_PATHS, RETIRED_TOOL_MODULES, asv_executable, check_rev, run_echoed  # noqa: F401,E402
 from .hosts import (COMPARED_FIELDS, MACHINE_FIELDS, claimed_simd, describe_cpu, host_cpu,  # noqa: F401,E402
@@ -66,6 +67,11 @@ def configure_bench(p):
                    help="measure again what results/ already holds (default: skip benchmarks that "
                         "already have a result at the commit, so an interrupted run continues)")
     p.add_argument("--no-publish", action="store_true", help="stop after the run, facts and report")
+    p.add_argument("--rounds", type=options.positive_int, metavar="N",
+                   help="run the selected time benchmarks N rounds (N processes per point, "
+                        "interleaved across the environments) instead of their own; counts and "
+                        "ratios keep theirs. For comparisons across environments, which nothing "
+                        "pairs (make bench-blas)")
     p.add_argument("asv_args", nargs="*", metavar="ASV_RUN_ARG",
                    help="after --: more arguments for `asv run`, e.g. -- --quick 'HEAD^!' (default "
                         "revision: the newest commit of main that changed the workload or the suite)")
@@ -76,8 +82,15 @@ def run_bench(args):
     conf, config, machine = prepared_run(args, "bench")
     resume = [] if args.fresh else ["--skip-existing-successful"]
     revision = [] if any(not a.startswith("-") for a in args.asv_args) else [f"{measured_commits(conf)[-1]}^!"]
-    status = asv_run(conf, config, machine,
-                     [*resume, *interleave(args.asv_args), *_bench_args(args), *args.asv_args, *revision])
+    if args.rounds:     # two asv runs: the time benchmarks with N rounds, then the rest
+        status = 0
+        for selection, extra in zip(split_for_rounds(conf, args.bench), (["-a", f"rounds={args.rounds}"], [])):
+            if selection is not None:
+                status = asv_run(conf, config, machine, [*resume, *interleave(args.asv_args), "-b", selection,
+                                                         *extra, *args.asv_args, *revision]) or status
+    else:
+        status = asv_run(conf, config, machine,
+                         [*resume, *interleave(args.asv_args), *_bench_args(args), *args.asv_args, *revision])
     if status:
         print(f"twolayer-bench bench: asv run exited {status}; publishing what was measured", file=sys.stderr)
     failed = facts.collect(load_config(config), machine)

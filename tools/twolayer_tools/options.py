@@ -43,6 +43,17 @@ def ratio_above_one(text):
     return value
 
 
+def positive_int(text):
+    """A count of at least 1 (argparse type; else exit 2, one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text!r}")
+    return value
+
+
 def factor(p, default):
     p.add_argument("-f", "--factor", type=ratio_above_one, default=default,
                    help=f"ratio beyond which a difference counts, above 1 (default {default})")

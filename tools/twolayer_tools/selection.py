@@ -122,6 +122,35 @@ def check_suite_selection(conf, patterns):
                    "(names look like ops.PerOp.time_h)")
 
 
+def split_for_rounds(conf, patterns):
+    """The -b selection split in two asv selections: (the time benchmarks, the others), each one
+    regular expression or None when it selects nothing. asv's ``-a rounds=N`` applies to every
+    benchmark a run selects, and a benchmark measured once per environment (a ``setup_cache``:
+    counts, ratios) would hand its one measurement to every round, N copies as N samples; so only
+    the time benchmarks get more rounds. Each expression keeps the caller's patterns (parameters
+    included) and adds the names: ``^(?=(?:name|...)(?:\(|$))[\s\S]*?(?:PATTERN)``."""
+    regex = bench_regex(patterns)
+    pattern = re.compile(regex) if regex else None
+    suite = suite_benchmarks(conf)
+
+    def chosen(name, entry):
+        return pattern is None or bool(pattern.search(name)) or any(
+            pattern.search(f"{name}({', '.join(combo)})")
+            for combo in itertools.product(*(entry.get("params") or [])))
+
+    timed = [n for n, e in sorted(suite.items()) if e.get("type") == "time" and not e.get("setup_cache_key")]
+    others = [n for n in sorted(suite) if n not in timed]
+    out = []
+    for names in (timed, others):
+        names = [n for n in names if chosen(n, suite[n])]
+        if not names:
+            out.append(None)
+            continue
+        head = "(?:" + "|".join(re.escape(n) for n in names) + r")(?:\(|$)"
+        out.append(f"^{head}" if regex is None else f"^(?={head})[\s\S]*?(?:{regex})")
+    return tuple(out)
+
+
 def check_benchmarks(result_set, bench_regex):
     """BadInput if `bench_regex` is invalid or matches no benchmark with results."""
     if not bench_regex:
