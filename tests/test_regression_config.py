@@ -73,8 +73,10 @@ def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("counts.Instructions.track_instructions('numpy', 'naive', 'float64', 'h')", 0.02),
-    ("counts.InstructionsByLibrary.track_instructions('torch', 'naive', 'float32', 'y_pred', 'blas')", 0.02),
+    ("counts.Instructions.track_instructions('numpy', 'naive', 'float64', 'h')", 0.05),
+    ("counts.InstructionsByLibrary.track_instructions('torch', 'naive', 'float32', 'y_pred', 'blas')", 0.05),
+    ("counts.InstructionsByLibrary.track_instructions('numpy', 'naive', 'float32', 'update_w2', 'allocator')", 1.0),
+    ("counts.InstructionsByLibrary.track_instructions('torch', 'naive', 'float64', 'h', 'libc')", 1.0),
     ("ratios.TorchOverNumpy.track_ratio('naive', 'float64', 1, 'h')", 0.35),
     ("ratios.TorchOverNumpy.track_ratio('naive', 'float64', 2, 'step')", 0.5),
 ])

@@ -123,7 +123,7 @@ def check_suite_selection(conf, patterns):
 
 
 def split_for_rounds(conf, patterns):
-    """The -b selection split in two asv selections: (the time benchmarks, the others), each one
+    r"""The -b selection split in two asv selections: (the time benchmarks, the others), each one
     regular expression or None when it selects nothing. asv's ``-a rounds=N`` applies to every
     benchmark a run selects, and a benchmark measured once per environment (a ``setup_cache``:
     counts, ratios) would hand its one measurement to every round, N copies as N samples; so only
@@ -147,7 +147,7 @@ def split_for_rounds(conf, patterns):
             out.append(None)
             continue
         head = "(?:" + "|".join(re.escape(n) for n in names) + r")(?:\(|$)"
-        out.append(f"^{head}" if regex is None else f"^(?={head})[\s\S]*?(?:{regex})")
+        out.append(f"^{head}" if regex is None else rf"^(?={head})[\s\S]*?(?:{regex})")
     return tuple(out)
 
 
