@@ -55,6 +55,8 @@ def test_markdown_has_the_seed_table_facts_and_a_sentence_per_op(mini):
     grad_h = next(line for line in md.splitlines() if line.startswith("- `grad_h`: "))
     if _h_stability(conf, "grad_h")[0]:
         assert "median is unstable (IQR" in grad_h, grad_h
+    elif ", not claimed" in grad_h or "no difference the pairs" in grad_h:   # as for h: stops at the speeds
+        assert "GB/s" in grad_h and "mask forms" not in grad_h, grad_h
     else:
         assert "Fastest mask forms measured: numpy " in grad_h and "GB/s" in grad_h, grad_h
     assert digest(tmp / "results") == before

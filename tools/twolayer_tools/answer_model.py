@@ -227,11 +227,9 @@ def _settings(rs, env):
 
 
 def _add_mkl(settings, rs, mkl_env, torch_env):
-    """NumPy+MKL beside each row, with asv's test against torch of `torch_env` (same run).
-
-    Nothing pairs the two: torch in the NumPy+MKL environment runs NumPy's MKL (docs/mkl.md, the
-    hazards), so its pairs compare MKL with itself; torch as shipped lives in `torch_env`. asv's
-    test then weighs as many processes per side as the run gave each point (``bench --rounds``)."""
+    """NumPy+MKL beside each row, with asv's test against torch of `torch_env` (same run). Nothing
+    pairs them: torch in the NumPy+MKL environment runs NumPy's MKL (docs/mkl.md, the hazards);
+    asv's test weighs as many processes per side as the run gave each point (``bench --rounds``)."""
     mkl, beside = Index(rs.records(mkl_env)), Index(rs.records(torch_env))
     for s in settings:
         for ln in s.lines:
@@ -304,7 +302,7 @@ def basis(claim):
 
 
 def paired_where(claim, env):
-    """How a claim was paired, for the forum's verdict: in one process of `env`, or not at all."""
+    """How a claim was paired, for the forum's verdict: in the processes of `env`, or not at all."""
     if claim.basis == "paired":
         return f"torch and NumPy alternated in the processes of {env}, paired ratio IQR {claim.low:.2f}–{claim.high:.2f}"
     return "asv's test on the medians of two environments, nothing paired"
