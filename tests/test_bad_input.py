@@ -469,3 +469,28 @@ def test_history_list_honours_machine_and_refuses_what_it_would_ignore():
     for extra in (["-b", "ops"], ["-E", "numpy2.4.6"], ["-m", "no-such-machine"]):
         proc = subprocess.run([TB, "history", "--list", *extra], cwd=ROOT, text=True, capture_output=True)
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, (extra, proc.stderr)
+
+
+def test_an_interrupted_publish_step_leaves_no_writer_behind(tmp_path):
+    """site_publish.run_to_end on Ctrl-C kills its command's whole process group (asv publish writes
+    from a pool): a grandchild that would write a file half a second later never does."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from twolayer_tools.site_publish import run_to_end
+    late = tmp_path / "late"
+    child = f"import time; time.sleep(0.5); open({str(late)!r}, 'w').close()"
+    leader = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); "
+              "print('up', flush=True); time.sleep(30)")
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_to_end([sys.executable, "-c", leader], tmp_path)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    time.sleep(1.0)
+    assert not late.exists()

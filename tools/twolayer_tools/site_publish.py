@@ -2,8 +2,11 @@
 (the page registry, ``pages.PAGES``), the notes on asv's pages, everything made self-contained,
 then swapped in only when complete and checked."""
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from . import pages, site_notes
@@ -13,16 +16,36 @@ from .site_vendor import SiteError, localize, vendor_dir_of, verified_vendor_fil
 
 
 def run_to_end(cmd, cwd):
-    """(exit status, output) of `cmd`; on Ctrl-C or any error it is killed and waited for, so
-    nothing it would still write lands after the caller has cleaned up."""
-    proc = subprocess.Popen(cmd, cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """(exit status, output) of `cmd`; on Ctrl-C or any error its whole process group is killed
+    and waited for, so nothing it would still write lands after the caller has cleaned up.
+
+    Its own group (a new session): `asv publish` writes the graphs from a multiprocessing pool,
+    and workers that outlived a killed leader went on writing into the stage after it had been
+    removed (a Ctrl-C test found the stage back, once in a few hundred runs)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
         output, _ = proc.communicate()
     except BaseException:
-        proc.kill()
-        proc.wait()
+        _kill_group(proc)
         raise
     return proc.returncode, output
+
+
+def _kill_group(proc, wait=10.0):
+    """SIGKILL to `proc`'s process group, then wait until the leader is reaped and no member is left."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
 
 
 def build_site(conf_path, out, current, vendor_dir, quiet=False, registry=pages.PAGES):
