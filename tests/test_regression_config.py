@@ -34,14 +34,9 @@ def threshold():
 @pytest.mark.parametrize("name, expected", [
     ("loop.Loop.time_train('numpy', 'naive', 'float64', 1)", 0.2),
     ("peak.Peak.track_gflops('torch', 'float32', 1)", 0.2),
-    ("causes.Overhead.time_matmul('torch', 'float64')", 0.4),
     ("loop.LoopMemory.peakmem_train('torch', 'float64')", 2.0),
-    ("ops.PerOp.time_h_relu('numpy', 'naive', 'float64', 1)", 1.3),
-    ("causes.SameArrays.time_h('numpy', 'float64', 1)", 1.1),
-    ("causes.MaskForms.time_grad_h('torch', 'seed', 'float32')", 1.1),
-    ("ops.PerOp.time_h_relu('numpy', 'naive', 'float64', 2)", 1.75),
     ("loop.Loop.time_train('torch', 'naive', 'float32', 2)", 1.75),
-    ("causes.SameArrays.time_h('torch', 'float64', 2)", 1.75),
+    ("scaling.ScalingMatmul.time_h('numpy', '64', '100')", 0.2),
 ])
 def test_each_kind_of_point_gets_its_threshold(threshold, name, expected):
     # The branch suffix ("@main") is part of what asv matches: a pattern ending in "\)$" never
@@ -49,12 +44,44 @@ def test_each_kind_of_point_gets_its_threshold(threshold, name, expected):
     assert threshold(name) == expected
 
 
+@pytest.fixture(scope="module")
+def start():
+    """asv's own first revision searched for a point on the committed site (None: not searched)."""
+    import json
+
+    from asv.plugins.regressions import _GraphDataFilter
+    from asv.repo import get_repo
+    conf = load_config(str(ROOT / "asv.conf.json"))
+    index = json.loads((ROOT / "html" / "index.json").read_text())
+    revisions = {h: int(r) for r, h in index["revision_to_hash"].items()}
+    data_filter = _GraphDataFilter(conf, get_repo(conf), revisions)
+    graph = SimpleNamespace(params={"branch": "main"})
+    return lambda name: data_filter._get_start_revision(graph, None, name)
+
+
+@pytest.mark.parametrize("op", ["h", "grad_y_pred"])
+def test_single_ops_are_searched_through_their_counts_not_their_wall_clock(start, op):
+    """Per-op and cause timings are not searched (their medians move up to 13.5x between runs of
+    one unchanged workload here: docs/noise.md); the same op's counts and the loop are."""
+    for name in (f"ops.PerOp.time_{op}('numpy', 'naive', 'float64', 1)",
+                 f"ops.PerOp.time_{op}('torch', 'optimised', 'float32', 2)",
+                 "causes.Overhead.time_matmul('torch', 'float64')",
+                 "causes.SameArrays.time_h('numpy', 'float64', 1)",
+                 "causes.MaskForms.time_grad_h('torch', 'seed', 'float32')"):
+        assert start(name) is None, name
+    for name in (f"counts.Instructions.track_instructions('numpy', 'naive', 'float64', '{op}')",
+                 f"counts.InstructionsByLibrary.track_instructions('torch', 'naive', 'float32', '{op}', 'blas')",
+                 "loop.Loop.time_train('numpy', 'naive', 'float64', 1)",
+                 f"ratios.TorchOverNumpy.track_ratio('naive', 'float64', 1, '{op}')"):
+        assert start(name) is not None and start(name) > 0, name
+
+
 def _medians(results_dir, commit):
     """{(benchmark, params..., environment): median} of one commit on the project's machine."""
     return medians(results_dir, "kvm-epyc-2core", commit, with_env=True)
 
 
-def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
+def test_runs_of_one_unchanged_commit_list_no_regression(threshold, start):
     """Any run read as the later commit of any other: no point moves by more than its threshold.
     (The thresholds were chosen from these runs, so this guards the configuration against an edit
     that would list noise; how they fare on a run they were not chosen from: docs/noise.md.)"""
@@ -68,7 +95,8 @@ def test_runs_of_one_unchanged_commit_list_no_regression(threshold):
         common = set(first) & set(second)
         assert len(common) > 1000, "a committed run does not cover the matrix"
         over = [(label(key), first[key], second[key]) for key in common
-                if max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(label(key))]
+                if start(label(key)) is not None
+                and max(first[key], second[key]) / min(first[key], second[key]) > 1 + threshold(label(key))]
         assert not over, over[:5]
 
 

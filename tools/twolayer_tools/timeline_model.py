@@ -36,8 +36,9 @@ squash the stable points."""
 BENCH_REGEX = r"^(ops\.PerOp\.time_|loop\.Loop\.time_train$)"
 COUNTS_REGEX = r"^counts\.Instructions\.track_instructions$"
 COUNT_STEP = 0.02
-"""A change of instructions per call past this fraction is listed: the Regressions page's threshold
-for counts (asv.conf.json), which two runs of one commit never reach (they count the same)."""
+"""A change of instructions per call past this fraction is listed: the sweep counts every release
+in one session, where two runs of one commit count the same (the Regressions page, which compares
+runs of several sessions, gives counts 5 %: asv.conf.json)."""
 
 
 def releases_conf(config=None, results_dir=RESULTS_DIR):
