@@ -7,6 +7,8 @@ from conftest import TB, asv_env, clone_with_test_envs
 from twolayer_tools.spread import sampling_check, sampling_sd, spread_table
 
 SPREAD = [TB, "spread"]
+COMMITTED = ["-m", "kvm-epyc-2core"]
+"""The committed runs' machine: on a newcomer's host `spread` defaults to that host's own name."""
 
 
 def test_spread_table_counts_within_5_and_10_percent():
@@ -75,7 +77,7 @@ SELECT = r"^(ops\.PerOp|loop\.Loop\.time_train)"
 
 def test_spread_runs_compares_two_finished_runs_and_counts_ticks():
     """The committed runs of eaa8efb (results/ and repeats/run-b), compared without running asv."""
-    proc = subprocess.run([*SPREAD, "--runs", "results", "repeats/run-b", "-c", "eaa8efb", "-b", SELECT],
+    proc = subprocess.run([*SPREAD, *COMMITTED, "--runs", "results", "repeats/run-b", "-c", "eaa8efb", "-b", SELECT],
                           cwd=ROOT, text=True, capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -83,7 +85,7 @@ def test_spread_runs_compares_two_finished_runs_and_counts_ticks():
     assert "threads=1: 480 sets" in out and "threads=2: 480 sets" in out
     assert "tick medians in results (under 100 µs at 1 thread, above at all cores): 0" in out
     # 92784fd, before the tick was removed: the same count finds its tick medians
-    proc = subprocess.run([*SPREAD, "--runs", "results", "results", "-c", "92784fd", "-b", SELECT],
+    proc = subprocess.run([*SPREAD, *COMMITTED, "--runs", "results", "results", "-c", "92784fd", "-b", SELECT],
                           cwd=ROOT, text=True, capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     counts = [int(line.split(": ")[-1]) for line in proc.stdout.splitlines() if line.startswith("tick medians")]
@@ -94,7 +96,7 @@ def test_spread_runs_says_whether_paired_ratios_differ_by_sampling_or_by_the_hos
     """The committed paired-ratio runs of 6eef198: two back to back on a quiet host (run-q1, run-q2)
     differ by their sampling error; the evening's two (run-a, run-b2) by more (docs/noise.md)."""
     def verdict(a, b):
-        proc = subprocess.run([*SPREAD, "--runs", a, b, "-c", "6eef198", "-b", r"^ratios\."],
+        proc = subprocess.run([*SPREAD, *COMMITTED, "--runs", a, b, "-c", "6eef198", "-b", r"^ratios\."],
                               cwd=ROOT, text=True, capture_output=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
         return next(line for line in proc.stdout.splitlines() if line.startswith("threads=1: run-to-run"))
@@ -103,7 +105,7 @@ def test_spread_runs_says_whether_paired_ratios_differ_by_sampling_or_by_the_hos
 
 
 def test_spread_pair_summarises_environment_ratios_on_identical_code():
-    proc = subprocess.run([*SPREAD, "--pair", "numpy1.26.4", "numpy2.4.6", "-c", "eaa8efb", "-b", SELECT],
+    proc = subprocess.run([*SPREAD, *COMMITTED, "--pair", "numpy1.26.4", "numpy2.4.6", "-c", "eaa8efb", "-b", SELECT],
                           cwd=ROOT, text=True, capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "threads=1: 96 points, within 10 %" in proc.stdout      # 2 torch releases x 48 torch points
@@ -120,18 +122,18 @@ def test_spread_pair_summarises_environment_ratios_on_identical_code():
     (["--pair", "numpy1.26.4", "numpy2.4.6", "--results-dir", "nowhere"], "nowhere is not an asv results folder"),
 ])
 def test_spread_finished_runs_bad_input_is_one_line_exit_2(args, message):
-    proc = subprocess.run([*SPREAD, *args], cwd=ROOT, text=True, capture_output=True, timeout=300)
+    proc = subprocess.run([*SPREAD, *COMMITTED, *args], cwd=ROOT, text=True, capture_output=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_spread_finished_runs_select_by_parameters_and_refuse_a_bad_pattern():
     """-b means what it means everywhere: matched against names and names with parameters."""
-    proc = subprocess.run([*SPREAD, "--runs", "results", "repeats/run-b", "-c", "eaa8efb",
+    proc = subprocess.run([*SPREAD, *COMMITTED, "--runs", "results", "repeats/run-b", "-c", "eaa8efb",
                            "-b", r"^ops\.PerOp\.time_h\('numpy', 'naive', 'float64', 1\)"],
                           cwd=ROOT, text=True, capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "benchmark parameter sets compared: 5" in proc.stdout     # one point in 5 environments
-    proc = subprocess.run([*SPREAD, "--runs", "results", "repeats/run-b", "-b", "("], cwd=ROOT, text=True,
+    proc = subprocess.run([*SPREAD, *COMMITTED, "--runs", "results", "repeats/run-b", "-b", "("], cwd=ROOT, text=True,
                           capture_output=True, timeout=300)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "invalid benchmark pattern" in proc.stderr
