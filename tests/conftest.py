@@ -16,6 +16,9 @@ ASV = str(BIN / "asv")
 # The one environment of the matrix the test suite runs for real (the CPU-only torch wheel).
 TEST_MATRIX = {"numpy": ["2.4.6"], "torch": ["2.13.0"], "threadpoolctl": ["3.8.0"]}
 TEST_MACHINE = "twolayer-test"
+COMMITTED_MACHINE = "kvm-epyc-2core"
+"""The machine of the committed results/ and repeats/ (a newcomer's checkout may hold its own beside
+it after `make bench`: tests of the committed runs name this one)."""
 # The tests' environments live apart from `make bench`'s (.asv/env), so a test run never
 # reinstalls the project into an environment a benchmark run is using; reused between test runs.
 TEST_ENV_DIR = ROOT / ".asv" / "test-env"

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import ROOT, TB
+from conftest import COMMITTED_MACHINE, ROOT, TB
 
 from twolayer.problem import OP_NAMES
 from twolayer_tools import answer_model, answer_page, causes, claims
@@ -25,8 +25,6 @@ from twolayer_tools.results import load_config, load_result_set
 
 CONF = ROOT / "asv.conf.json"
 NEWCOMER = "newcomer-box"
-COMMITTED_MACHINE = "kvm-epyc-2core"
-"""The machine of the committed results (a newcomer's checkout may hold its own beside it)."""
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -143,15 +141,14 @@ def newcomer_results(tmp_path):
     other machine's results come along (a newcomer's checkout holds its own after `make bench`)."""
     from asv import util
     src = Path(load_config(CONF).results_dir)
-    measured_name = COMMITTED_MACHINE
     results = tmp_path / "results"
     results.mkdir()
     shutil.copy(src / "benchmarks.json", results / "benchmarks.json")
     for d in src.iterdir():
-        if d.is_dir() and d.name != measured_name and not any(d.glob("*-*.json")):
+        if d.is_dir() and d.name != COMMITTED_MACHINE and not any(d.glob("*-*.json")):
             shutil.copytree(d, results / d.name)
     new = results / NEWCOMER
-    shutil.copytree(src / measured_name, new)
+    shutil.copytree(src / COMMITTED_MACHINE, new)
     for path in new.glob("*.json"):
         doc = json.loads(path.read_text())
         (doc.get("params") or doc)["machine"] = NEWCOMER

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TB
+from conftest import COMMITTED_MACHINE, ROOT, TB
 
 TREES = ("results", "releases", "releases-repeat", "html")
-MACHINE = "kvm-epyc-2core"
+MACHINE = COMMITTED_MACHINE
 A, B = "numpy1.26.4", "numpy2.4.6"
 
 

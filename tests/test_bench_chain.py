@@ -9,9 +9,8 @@ import subprocess
 
 import pytest
 
-from conftest import asv_env, clone_with_test_envs
+from conftest import COMMITTED_MACHINE, asv_env, clone_with_test_envs
 
-COMMITTED_MACHINE = "kvm-epyc-2core"
 SELECTION = r"^ops\.PerOp\.time_h_relu\b"
 ENV = "numpy2.4.6,torch2.13.0"
 

@@ -115,27 +115,3 @@ def test_the_regressions_page_lists_the_slow_commit_and_nothing_else(clone, asv_
     for entry in listed:             # every listed step is the slow commit (jump: rev_a, rev_b, before, after)
         jumps = entry[-1]
         assert jumps and all(to_hash[str(j[1])] == slow for j in jumps), entry
-
-
-def test_the_published_site_searches_for_regressions_after_the_first_commit_it_names():
-    """asv's own lookup of `regressions_first_commits` over the committed site: the search starts at
-    the first measured commit after the one named (it resolves only where that commit has results)."""
-    import json
-    from pathlib import Path
-
-    from asv.plugins.regressions import _GraphDataFilter
-    from asv.repo import get_repo
-    from twolayer_tools.results import load_config
-
-    root = Path(__file__).resolve().parent.parent
-    config = load_config(str(root / "asv.conf.json"))
-    named = config.regressions_first_commits[".*"]
-    index = json.loads((root / "html" / "index.json").read_text())
-    revisions = {h: int(r) for r, h in index["revision_to_hash"].items()}
-    assert named in revisions, "the named commit has no results on the published site"
-
-    data_filter = _GraphDataFilter(config, get_repo(config), revisions)
-    graph = type("Graph", (), {"params": {"branch": "main"}})()
-    start = data_filter._get_start_revision(graph, None, "loop.Loop.time_train('numpy', 'naive', 'float64', 1)")
-    later = sorted(r for r in revisions.values() if r > revisions[named])
-    assert start == revisions[named] + 1 and (not later or later[0] >= start), (start, revisions[named])

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+from conftest import COMMITTED_MACHINE  # noqa: E402
 from twolayer_tools.results import load_config  # noqa: E402
 from twolayer_tools.spread import label, medians  # noqa: E402
 
@@ -45,18 +46,32 @@ def test_each_kind_of_point_gets_its_threshold(threshold, name, expected):
 
 
 @pytest.fixture(scope="module")
-def start():
-    """asv's own first revision searched for a point on the committed site (None: not searched)."""
+def revisions():
+    """{commit hash: revision} of the committed site (html/index.json)."""
     import json
+    index = json.loads((ROOT / "html" / "index.json").read_text())
+    return {h: int(r) for r, h in index["revision_to_hash"].items()}
 
+
+@pytest.fixture(scope="module")
+def start(revisions):
+    """asv's own first revision searched for a point on the committed site (None: not searched)."""
     from asv.plugins.regressions import _GraphDataFilter
     from asv.repo import get_repo
     conf = load_config(str(ROOT / "asv.conf.json"))
-    index = json.loads((ROOT / "html" / "index.json").read_text())
-    revisions = {h: int(r) for r, h in index["revision_to_hash"].items()}
     data_filter = _GraphDataFilter(conf, get_repo(conf), revisions)
     graph = SimpleNamespace(params={"branch": "main"})
     return lambda name: data_filter._get_start_revision(graph, None, name)
+
+
+def test_the_published_site_searches_for_regressions_after_the_first_commit_it_names(start, revisions):
+    """asv's own lookup of `regressions_first_commits` over the committed site: the search starts at
+    the first measured commit after the one named (it resolves only where that commit has results)."""
+    named = load_config(str(ROOT / "asv.conf.json")).regressions_first_commits[".*"]
+    assert named in revisions, "the named commit has no results on the published site"
+    first = start("loop.Loop.time_train('numpy', 'naive', 'float64', 1)")
+    later = sorted(r for r in revisions.values() if r > revisions[named])
+    assert first == revisions[named] + 1 and (not later or later[0] >= first), (first, revisions[named])
 
 
 @pytest.mark.parametrize("op", ["h", "grad_y_pred"])
@@ -78,7 +93,7 @@ def test_single_ops_are_searched_through_their_counts_not_their_wall_clock(start
 
 def _medians(results_dir, commit):
     """{(benchmark, params..., environment): median} of one commit on the project's machine."""
-    return medians(results_dir, "kvm-epyc-2core", commit, with_env=True)
+    return medians(results_dir, COMMITTED_MACHINE, commit, with_env=True)
 
 
 def test_runs_of_one_unchanged_commit_list_no_regression(threshold, start):
@@ -89,7 +104,7 @@ def test_runs_of_one_unchanged_commit_list_no_regression(threshold, start):
     commit = conf.regressions_first_commits[".*"]
     runs = ([_medians(ROOT / "results", commit), _medians(ROOT / "results", LATER)]
             + [_medians(path, commit) for path in REPEATS
-               if any((path / "kvm-epyc-2core").glob(f"{commit[:8]}-*.json"))])
+               if any((path / COMMITTED_MACHINE).glob(f"{commit[:8]}-*.json"))])
     assert len(runs) >= 4, "repeats/ should hold two more runs of the commit"
     for first, second in itertools.combinations(runs, 2):
         common = set(first) & set(second)
@@ -121,13 +136,13 @@ def test_two_runs_of_the_counts_and_ratios_list_no_regression(threshold):
     order = {c[:8]: i for i, c in enumerate(measured_commits(load_config(str(ROOT / "asv.conf.json"))))}
     repeats = []
     for path in REPEATS:
-        commits = {f.name.split("-")[0] for f in (path / "kvm-epyc-2core").glob("*-virtualenv-*.json")}
-        if len(commits) == 1 and medians(path, "kvm-epyc-2core", bench=[r"^counts\."]):
+        commits = {f.name.split("-")[0] for f in (path / COMMITTED_MACHINE).glob("*-virtualenv-*.json")}
+        if len(commits) == 1 and medians(path, COMMITTED_MACHINE, bench=[r"^counts\."]):
             repeats.append((order.get(next(iter(commits)), -1), path, next(iter(commits))))
     assert repeats, "repeats/ should hold a run of the counts and ratios"
     _, path, commit = max(repeats)
-    first = medians(ROOT / "results", "kvm-epyc-2core", commit, with_env=True, bench=pattern)
-    second = medians(path, "kvm-epyc-2core", commit, with_env=True, bench=pattern)
+    first = medians(ROOT / "results", COMMITTED_MACHINE, commit, with_env=True, bench=pattern)
+    second = medians(path, COMMITTED_MACHINE, commit, with_env=True, bench=pattern)
     common = set(first) & set(second)
     assert len(common) > 3000, "the two runs should hold every count and ratio of the matrix"
     over = [(label(key), first[key], second[key]) for key in common

@@ -3,11 +3,11 @@ import subprocess
 
 import pytest
 
-from conftest import TB, asv_env, clone_with_test_envs
+from conftest import COMMITTED_MACHINE, TB, asv_env, clone_with_test_envs
 from twolayer_tools.spread import sampling_check, sampling_sd, spread_table
 
 SPREAD = [TB, "spread"]
-COMMITTED = ["-m", "kvm-epyc-2core"]
+COMMITTED = ["-m", COMMITTED_MACHINE]
 """The committed runs' machine: on a newcomer's host `spread` defaults to that host's own name."""
 
 
