@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the benchmark suite and its harness (benchmarks/) are importable in tests
 
+from benchmarks import callgrind  # noqa: E402
 from benchmarks.threads import THREAD_COUNTS, set_threads  # noqa: E402
 BIN = Path(sys.executable).parent
 ASV = str(BIN / "asv")
@@ -22,6 +23,10 @@ it after `make bench`: tests of the committed runs name this one)."""
 # The tests' environments live apart from `make bench`'s (.asv/env), so a test run never
 # reinstalls the project into an environment a benchmark run is using; reused between test runs.
 TEST_ENV_DIR = ROOT / ".asv" / "test-env"
+
+needs_valgrind = pytest.mark.skipif(callgrind.unavailable() is not None,
+                                    reason=f"no instruction counts here: {callgrind.unavailable()}")
+"""Marks a test that counts instructions (valgrind, a C compiler; Linux)."""
 
 
 def asv_env(home):

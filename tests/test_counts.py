@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ASV, asv_env, clone_with_test_envs, run_asv, write_test_conf
+from conftest import ASV, asv_env, clone_with_test_envs, needs_valgrind, run_asv, write_test_conf
 
 from benchmarks import callgrind
-
-needs_valgrind = pytest.mark.skipif(callgrind.unavailable() is not None,
-                                    reason=f"no instruction counts here: {callgrind.unavailable()}")
 
 DUMP = """# callgrind format
 version: 1

@@ -4,8 +4,7 @@ import subprocess
 
 import pytest
 
-from benchmarks import callgrind
-from conftest import ASV, TB, asv_env, clone_with_test_envs
+from conftest import ASV, TB, asv_env, clone_with_test_envs, needs_valgrind
 
 GATE = [TB, "gate"]
 # The op the slow commit touches, numpy, counted (instructions per call, 1 thread): naive (which
@@ -16,8 +15,6 @@ GATE = [TB, "gate"]
 BENCH = r"^counts\.Instructions\.track_instructions\('numpy', '(naive|optimised)', 'float(64|32)', 'h_relu'\)"
 FACTOR = "1.05"
 SLOW = "('numpy', 'naive', 'float"
-needs_valgrind = pytest.mark.skipif(callgrind.unavailable() is not None,
-                                    reason=f"no instruction counts here: {callgrind.unavailable()}")
 
 
 def git(*args, cwd):
